@@ -1,0 +1,1 @@
+"""Crossbar arrays: netlist generation, read-out and weight transfer (half-bias and fast schemes)."""

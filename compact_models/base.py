@@ -1,0 +1,184 @@
+"""What every parallel-switch device shares: the cell state, its netlist text and its models.
+
+A device is a frozen parameter dataclass that mixes in `SwitchDeviceMixin` and provides
+``switching_area_lines``, ``insulator_area_lines``, ``switch_ron_ohm``, ``vt_V``, ``vh_V``,
+``roff_ohm``, ``rc_ohm``, ``n_switches``, ``read_V`` and ``read_conductance_S``. The cell is::
+
+    TE -Rc- a -[S1..SN || switching area]- b -[insulator area]- c -Rc- BE
+
+with every switch controlled by the stack voltage V(TE, BE).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwitchCell:
+    """The state of one cell: which switches are closed, and its per-device deviations.
+
+    ``g_scale`` multiplies every switch conductance of the cell; it is how a write's programming
+    error is realised (solved so that the read lands on the drawn conductance).
+    ``ron_factor`` and ``vt_offset_V`` are the device-to-device variation, one entry per switch.
+    """
+
+    closed: tuple = field(default_factory=tuple)
+    g_scale: float = 1.0
+    ron_factor: tuple | None = None
+    vt_offset_V: tuple | None = None
+
+    @property
+    def is_custom(self) -> bool:
+        return self.g_scale != 1.0 or self.ron_factor is not None or self.vt_offset_V is not None
+
+    def switch_conductance_S(self, params) -> float:
+        """Conductance of the closed switches (plus the leakage of the open ones), S."""
+        ron = np.asarray(params.switch_ron_ohm, dtype=float)
+        if self.ron_factor is not None:
+            ron = ron * np.asarray(self.ron_factor)
+        g_on = self.g_scale / ron
+        closed = np.zeros(params.n_switches, dtype=bool)
+        closed[list(self.closed)] = True
+        return float(g_on[closed].sum() + (~closed).sum() / params.roff_ohm)
+
+    def thresholds_V(self, params) -> tuple:
+        """(set, reset) thresholds of every switch, V, with this cell's offsets."""
+        vt = np.asarray(params.vt_V, dtype=float)
+        if self.vt_offset_V is not None:
+            vt = vt + np.asarray(self.vt_offset_V)
+        return vt + params.vh_V, vt - params.vh_V
+
+
+class SwitchDeviceMixin:
+    """Netlist text shared by the parallel-switch devices."""
+
+    name = "device"
+    model_prefix = "sw"
+
+    def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str) -> tuple:
+        """Netlist lines of one cell between ``te`` and ``be``, and the ``.model`` lines it alone needs.
+
+        Cells without per-device deviations share the models of `shared_model_lines`.
+        """
+        a, b, c = f"{name}_a", f"{name}_b", f"{name}_c"
+        rc = f"{max(self.rc_ohm, 1e-3):.6g}"
+        lines = [f"R{name}t {te} {a} {rc}"]
+        lines += self.switching_area_lines(name, a, b)
+        lines += self.insulator_area_lines(name, b, c)
+        lines.append(f"R{name}b {c} {be} {rc}")
+        closed = set(cell.closed)
+        models = []
+        for k in range(self.n_switches):
+            model = f"{self.model_prefix}{k + 1}_{name}" if cell.is_custom else f"{self.model_prefix}{k + 1}"
+            lines.append(f"S{name}_{k + 1} {a} {b} {te} {be} {model} {'ON' if k in closed else 'OFF'}")
+            if cell.is_custom:
+                models.append(self.switch_model_line(k, model, cell))
+        return lines, models
+
+    def switch_model_line(self, k: int, model: str, cell: SwitchCell | None = None) -> str:
+        """The ``.model`` line of switch ``k`` (0-based), with a cell's deviations applied."""
+        ron = float(self.switch_ron_ohm[k])
+        vt = float(self.vt_V[k])
+        if cell is not None:
+            if cell.ron_factor is not None:
+                ron *= cell.ron_factor[k]
+            if cell.vt_offset_V is not None:
+                vt += cell.vt_offset_V[k]
+            ron /= cell.g_scale
+        return f".model {model} SW(VT={vt:.6g} VH={self.vh_V:.6g} RON={ron:.8g} ROFF={self.roff_ohm:.6g})"
+
+    def shared_model_lines(self) -> list:
+        """The ``.model`` lines shared by cells without per-device deviations."""
+        return [self.switch_model_line(k, f"{self.model_prefix}{k + 1}") for k in range(self.n_switches)]
+
+    def subcircuit_text(self, subckt: str | None = None, closed=()) -> str:
+        """A ``.subckt NAME te be`` of one cell (switches in state ``closed``) and its models."""
+        subckt = subckt or self.name.replace("-", "")
+        lines, _ = self.cell_lines(SwitchCell(closed=tuple(closed)), "x", "te", "be")
+        return f".subckt {subckt} te be\n" + "\n".join(lines) + f"\n.ends {subckt}\n" + "\n".join(self.shared_model_lines()) + "\n"
+
+    def pyspice_subcircuit(self, subckt: str | None = None, closed=()):
+        """The cell as a PySpice `SubCircuit`, for users who compose circuits with PySpice.
+
+        Add the models with ``circuit.raw_spice += '\\n'.join(params.shared_model_lines())``.
+        """
+        from PySpice.Spice.Netlist import SubCircuit
+
+        subckt = subckt or self.name.replace("-", "")
+        sub = SubCircuit(subckt, "te", "be")
+        lines, _ = self.cell_lines(SwitchCell(closed=tuple(closed)), "x", "te", "be")
+        sub.raw_spice = "\n".join(lines)
+        return sub
+
+    def read_conductance_of(self, cell: SwitchCell) -> float:
+        """The read conductance of ``cell`` at ``read_V`` from the device equations, S."""
+        return self.read_conductance_S(cell.switch_conductance_S(self))
+
+    def closed_for_level(self, level: int) -> tuple:
+        """Switches closed in state ``level`` (1-based) when written from the reset state."""
+        return tuple(range(self.level_switch_counts[level - 1]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceVariation:
+    """Device-to-device variation: a per-device, per-switch spread of RON and VT.
+
+    Each switch's RON is multiplied by a log-normal factor exp(N(0, ron_sigma_rel)) and its VT
+    shifted by N(0, vt_sigma_V), drawn once per device. Zero (the default) means identical devices.
+    """
+
+    ron_sigma_rel: float = 0.0
+    """Standard deviation of ln(RON), dimensionless (0.3 is paper 000's 30 % baseline)."""
+    vt_sigma_V: float = 0.0
+    """Standard deviation of each threshold, V."""
+
+    def __post_init__(self):
+        from compact_models.errors import ParameterError
+
+        if not 0 <= self.ron_sigma_rel <= 2:
+            raise ParameterError(f"ron_sigma_rel={self.ron_sigma_rel!r} must be within 0..2")
+        if not 0 <= self.vt_sigma_V <= 0.5:
+            raise ParameterError(f"vt_sigma_V={self.vt_sigma_V!r} must be within 0..0.5 V")
+
+    @property
+    def active(self) -> bool:
+        return self.ron_sigma_rel > 0 or self.vt_sigma_V > 0
+
+    def draw(self, params, rng: np.random.Generator, cell: SwitchCell | None = None) -> SwitchCell:
+        """``cell`` (default: reset) with this variation drawn for one device."""
+        from dataclasses import replace
+
+        cell = cell or SwitchCell()
+        if not self.active:
+            return cell
+        n = params.n_switches
+        ron = tuple(np.exp(rng.normal(0.0, self.ron_sigma_rel, n))) if self.ron_sigma_rel > 0 else None
+        vt = tuple(rng.normal(0.0, self.vt_sigma_V, n)) if self.vt_sigma_V > 0 else None
+        return replace(cell, ron_factor=ron, vt_offset_V=vt)
+
+
+def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tuple:
+    """Closed switches after the stack voltage followed ``v_control`` (samples in time order).
+
+    Replays ngspice's SW hysteresis: a switch closes where the control voltage exceeds VT + VH and
+    opens where it falls below VT - VH. Used to carry states from one analysis to the next, since
+    ngspice resets a switch to its instance flag at the start of every analysis.
+    """
+    v_on, v_off = cell.thresholds_V(params)
+    closed = np.zeros(params.n_switches, dtype=bool)
+    closed[list(cell.closed)] = True
+    v = np.asarray(v_control, dtype=float)
+    if v.size == 0:
+        return tuple(np.flatnonzero(closed))
+    for k in range(params.n_switches):
+        above = np.flatnonzero(v > v_on[k])
+        below = np.flatnonzero(v < v_off[k])
+        last_above = above[-1] if above.size else -1
+        last_below = below[-1] if below.size else -1
+        if last_above > last_below:
+            closed[k] = True
+        elif last_below > last_above:
+            closed[k] = False
+    return tuple(int(k) for k in np.flatnonzero(closed))

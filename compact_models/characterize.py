@@ -1,0 +1,100 @@
+"""Characterise a device in ngspice: ``python -m compact_models.characterize --device ht-rram --protocol ispp``.
+
+Writes ``summary.json``, the read-outs and the trace as CSV, and a PNG plot into ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from compact_models.cli import add_common_arguments, fail, prepare_out_dir, setup_logging
+from compact_models.devices import DEVICES
+from compact_models.errors import RRAMError
+
+PROTOCOL_CHOICES = ("dc", "ispp", "pulse-train")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m compact_models.characterize",
+        description="Run a characterisation protocol on one device in ngspice and write its data and plots.",
+    )
+    parser.add_argument("--device", choices=sorted(DEVICES), default="ht-rram", help="device model (default ht-rram)")
+    parser.add_argument(
+        "--protocol", choices=PROTOCOL_CHOICES, default="ispp",
+        help="dc: I-V sweep; ispp: incremental step pulses (HfOxSy: its tailored trains); "
+             "pulse-train: HfOxSy potentiation/depression trains, HT-RRAM state programming and disturb",
+    )
+    parser.add_argument("--cycles", type=int, default=None,
+                        help="cycles (default: dc 1, ispp 3, pulse-train 100 for hfoxsy and 1 for ht-rram)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the cycle-to-cycle noise and variation")
+    parser.add_argument("--d2d-ron-sigma", type=float, default=0.0,
+                        help="device-to-device spread of ln(RON) (0 = nominal device)")
+    parser.add_argument("--d2d-vt-sigma-V", type=float, default=0.0, help="device-to-device spread of VT, V")
+    parser.add_argument("--out", type=Path, default=Path("characterization"), help="output folder")
+    add_common_arguments(parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    if args.cycles is not None and args.cycles < 1:
+        return fail(f"--cycles {args.cycles} is not allowed: give a whole number of at least 1")
+    try:
+        from compact_models.base import DeviceVariation
+        from compact_models.devices import device_params
+        from compact_models.protocols import run_protocol
+
+        params = device_params(args.device)
+        variation = DeviceVariation(ron_sigma_rel=args.d2d_ron_sigma, vt_sigma_V=args.d2d_vt_sigma_V)
+        out = prepare_out_dir(args.out)
+        result = run_protocol(params, args.protocol, args.cycles, seed=args.seed, variation=variation)
+        write_result(out, params, result)
+    except RRAMError as exc:
+        return fail(str(exc))
+    print(f"wrote {out}/summary.json ({args.device}, {args.protocol})")
+    for key, value in result.summary.items():
+        if not isinstance(value, list):
+            print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
+        elif len(value) <= 10:
+            print(f"  {key}: {[round(v, 3) for v in value]}")
+    return 0
+
+
+def write_result(out: Path, params, result) -> None:
+    """Write the CSVs, the plot and ``summary.json`` (last, so its presence means a complete run)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from compact_models import protocols as P
+    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
+
+    atomic_write_csv(out / "reads.csv", result.reads)
+    atomic_write_csv(out / "trace.csv", result.trace)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    title = f"{params.name} {result.protocol}"
+    if result.protocol == "dc":
+        P.plot_iv(ax, result.trace, title)
+        name = "iv.png"
+    elif result.protocol == "states":
+        P.plot_states(ax, result.reads, title)
+        name = "states.png"
+    elif "conductance_uS" in result.reads:
+        P.plot_pulse_trains(ax, params, result.reads, result.summary, title)
+        name = "pulse_trains.png"
+    else:
+        P.plot_ispp(ax, result.reads, title)
+        name = "ispp.png"
+    atomic_save_figure(out / name, fig)
+    plt.close(fig)
+    summary = {"device": params.name, "protocol": result.protocol, **result.summary}
+    atomic_write_json(out / "summary.json", summary)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

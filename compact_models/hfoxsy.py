@@ -1,0 +1,219 @@
+"""HfOxSy/HfS2 compact model (paper 000, section 2 and Fig. 2), in the parallel-switch family.
+
+Circuit, per cell::
+
+    TE -Rc- a -[S1..S20 || Gmin || Cs]- b -[Ri || Ci]- c -Rc- BE
+
+* 20 switches, one per pulse of the tailored trains (0.7 -> 0.995 V, 20 pulses, a step of
+  15.53 mV). Switch k closes above VT_k + VH and opens below VT_k - VH; with VH = 0.7 + 9 steps
+  (0.8397 V) and VT_k = (k - 10.5) steps, potentiation pulse j closes switch j and depression
+  pulse j opens switch 21 - j, so the trains walk the states up and down one by one, and the
+  -0.1 V reads never switch (every threshold lies beyond +-0.69 V).
+* The pulse widths (160 -> 350 ns) ride along in the waveforms; a threshold switch does not
+  depend on them, which is the model's main simplification.
+* Gmin = 100 uS (10 kohm) is the reset-state conductance we chose: paper 000 gives no absolute
+  value, it must exceed the cycle-to-cycle noise (23.7 uS) several times so a state never reads
+  negative, and it puts the 16 linear states in the 0.3..1.5 mS range of Fig. 2d.
+* Read conductances at -0.1 V: Gmin, then two small end steps (the non-linear ends of Fig. 2d),
+  then 16 linear states (switches 3..18) 80.80 uS apart (the mean of the paper's 81.077 uS and
+  80.520 uS), then two small end steps. The ON resistances are solved through the series
+  Rc + Ri so that this curve is what a read sees (`switch_ron_ohm`).
+* Cycle-to-cycle noise: every programming pulse draws a fresh Gaussian deviation (sigma
+  23.7 uS, truncated at 3 sigma) of the cell's parallel conductance, applied in the transient by a
+  B-source whose gain follows a PWL control voltage (`noise_lines`).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from compact_models.base import SwitchCell, SwitchDeviceMixin
+from compact_models.errors import ParameterError
+
+N_PULSES = 20
+V_START_V = 0.7
+V_STOP_V = 0.995
+W_START_S = 160e-9
+W_STOP_S = 350e-9
+STEP_POT_US = 81.077
+STEP_DEP_US = 80.520
+SIGMA_C2C_US = 23.7
+
+
+@dataclass(frozen=True, kw_only=True)
+class HfOxSyParams(SwitchDeviceMixin):
+    """Parameters of the HfOxSy/HfS2 compact model (paper 000, section 2, unless stated)."""
+
+    name = "hfoxsy"
+    model_prefix = "hfsw"
+
+    n_switches: int = N_PULSES
+    """Parallel switches, one per pulse of a 20-pulse train (paper 000)."""
+    v_start_V: float = V_START_V
+    """First (smallest) pulse amplitude of a train, V (paper 000, Fig. 2c)."""
+    v_stop_V: float = V_STOP_V
+    """Last (largest) pulse amplitude of a train, V (paper 000, Fig. 2c)."""
+    width_start_s: float = W_START_S
+    """First pulse width, s (paper 000, Fig. 2c)."""
+    width_stop_s: float = W_STOP_S
+    """Last pulse width, s (paper 000, Fig. 2c)."""
+    g_min_uS: float = 100.0
+    """Reset-state conductance, uS (our choice, see module docstring)."""
+    step_uS: float = (STEP_POT_US + STEP_DEP_US) / 2
+    """Conductance step between linear states at the read, uS (paper 000: 81.077 / 80.520)."""
+    end_steps_uS: tuple = (40.0, 60.0)
+    """Read-conductance steps of the first two and (mirrored) last two switches, uS."""
+    n_linear_states: int = 16
+    """States in the linear region (paper 000, Fig. 2e)."""
+    sigma_c2c_uS: float = SIGMA_C2C_US
+    """Cycle-to-cycle standard deviation of a programmed state, uS (paper 000, Fig. 2f)."""
+    c2c_truncate_sigma: float = 3.0
+    """Cycle-to-cycle deviations are truncated at this many sigma."""
+    rc_ohm: float = 10.0
+    """Contact resistance at the top and at the bottom, ohm (our choice)."""
+    ri_ohm: float = 50.0
+    """Insulator-area (HfS2 and oxide) series resistance, ohm (our choice)."""
+    cs_F: float = 0.1e-15
+    """Switching-area capacitance, F."""
+    ci_F: float = 0.1e-15
+    """Insulator-area capacitance, F."""
+    roff_ohm: float = 1e12
+    """OFF resistance of a switch, ohm."""
+    read_V: float = -0.1
+    """Read voltage, V (paper 000: -0.1 V, 30 us)."""
+    read_width_s: float = 30e-6
+    """Read pulse width, s (paper 000)."""
+    read_gap_s: float = 20e-6
+    """Time between a programming pulse and its read, s (paper 000)."""
+    d2d_baseline: float = 0.30
+    """Device-to-device variation baseline (relative), paper 000; apply it with DeviceVariation."""
+
+    def __post_init__(self):
+        for name in ("v_start_V", "v_stop_V", "width_start_s", "width_stop_s", "g_min_uS", "step_uS",
+                     "sigma_c2c_uS", "ri_ohm", "cs_F", "ci_F", "roff_ohm", "read_width_s", "read_gap_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ParameterError(f"HfOxSy parameter {name}={value!r} must be a finite number > 0")
+        if not self.v_start_V < self.v_stop_V <= 2.0:
+            raise ParameterError(
+                f"HfOxSy parameters v_start_V={self.v_start_V!r}, v_stop_V={self.v_stop_V!r} must satisfy "
+                "0 < v_start_V < v_stop_V <= 2 V"
+            )
+        if not (isinstance(self.n_switches, int) and self.n_switches == self.n_linear_states + 2 * len(self.end_steps_uS)):
+            raise ParameterError(
+                f"HfOxSy parameter n_switches={self.n_switches!r} must equal n_linear_states + 2 * len(end_steps_uS)"
+            )
+        if not 0 <= self.rc_ohm <= 1e4:
+            raise ParameterError(f"HfOxSy parameter rc_ohm={self.rc_ohm!r} must be within 0..1e4 ohm")
+        if not -0.5 <= self.read_V < 0:
+            raise ParameterError(f"HfOxSy parameter read_V={self.read_V!r} must be within -0.5..0 V (negative reads)")
+        if self.g_min_uS < self.c2c_truncate_sigma * self.sigma_c2c_uS:
+            raise ParameterError(
+                f"HfOxSy parameter g_min_uS={self.g_min_uS!r} must be at least c2c_truncate_sigma * sigma_c2c_uS "
+                f"({self.c2c_truncate_sigma * self.sigma_c2c_uS:.1f} uS) so a state cannot read negative"
+            )
+
+    @property
+    def pulse_step_V(self) -> float:
+        return (self.v_stop_V - self.v_start_V) / (self.n_switches - 1)
+
+    @property
+    def amplitudes_V(self) -> np.ndarray:
+        """Amplitudes of the 20 pulses of a train, V."""
+        return np.linspace(self.v_start_V, self.v_stop_V, self.n_switches)
+
+    @property
+    def widths_s(self) -> np.ndarray:
+        """Widths of the 20 pulses of a train, s."""
+        return np.linspace(self.width_start_s, self.width_stop_s, self.n_switches)
+
+    @property
+    def vh_V(self) -> float:
+        """Hysteresis voltage, V: puts the reset thresholds on the depression amplitudes."""
+        return self.v_start_V + (self.n_switches - 2) * self.pulse_step_V / 2
+
+    @property
+    def vt_V(self) -> np.ndarray:
+        """Switch thresholds, V (symmetric about 0)."""
+        return (np.arange(1, self.n_switches + 1) - (self.n_switches + 1) / 2) * self.pulse_step_V
+
+    @property
+    def set_threshold_V(self) -> np.ndarray:
+        return self.vt_V + self.vh_V
+
+    @property
+    def reset_threshold_V(self) -> np.ndarray:
+        return self.vt_V - self.vh_V
+
+    @property
+    def series_ohm(self) -> float:
+        return 2 * self.rc_ohm + self.ri_ohm
+
+    def read_curve_S(self) -> np.ndarray:
+        """Target read conductance after k = 0..N closed switches, S (k = 0: Gmin through the series)."""
+        ends = list(self.end_steps_uS)
+        steps = ends + [self.step_uS] * self.n_linear_states + ends[::-1]
+        steps = steps[: self.n_switches]
+        return self.read_conductance_S(0.0) + 1e-6 * np.concatenate([[0.0], np.cumsum(steps)])
+
+    @property
+    def linear_state_counts(self) -> np.ndarray:
+        """Closed-switch counts of the 16 linear states (3..18 by default)."""
+        first = len(self.end_steps_uS) + 1
+        return np.arange(first, first + self.n_linear_states)
+
+    @property
+    def switch_ron_ohm(self) -> np.ndarray:
+        return _switch_ron(self)
+
+    def switching_area_lines(self, name: str, a: str, b: str) -> list:
+        """Gmin and Cs across the switching area."""
+        return [f"R{name}g {a} {b} {1e6 / self.g_min_uS:.9g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
+
+    def insulator_area_lines(self, name: str, b: str, c: str) -> list:
+        """Ri and Ci across the insulator area."""
+        return [f"R{name}i {b} {c} {self.ri_ohm:.6g}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
+
+    def noise_lines(self, name: str, control_node: str) -> list:
+        """A B-source adding V(control_node) siemens of conductance across the cell's switching area."""
+        a, b = f"{name}_a", f"{name}_b"
+        return [f"B{name}n {a} {b} I=V({a},{b})*V({control_node})"]
+
+    def read_conductance_S(self, g_switch_S: float) -> float:
+        """Read conductance for a switch conductance ``g_switch_S`` (linear device), S."""
+        g_area = g_switch_S + self.g_min_uS * 1e-6
+        return 1.0 / (1.0 / g_area + self.series_ohm)
+
+    def switch_conductance_for_read_S(self, g_read_S: float) -> float:
+        """Inverse of `read_conductance_S`."""
+        if g_read_S * self.series_ohm >= 1:
+            raise ParameterError(f"a read conductance of {g_read_S * 1e6:.1f} uS is above the series ceiling")
+        return 1.0 / (1.0 / g_read_S - self.series_ohm) - self.g_min_uS * 1e-6
+
+    @property
+    def level_switch_counts(self) -> tuple:
+        return tuple(int(k) for k in self.linear_state_counts)
+
+    def draw_c2c_S(self, rng: np.random.Generator, size) -> np.ndarray:
+        """Cycle-to-cycle deviations of the parallel conductance, S (truncated Gaussian)."""
+        from scipy.stats import truncnorm
+
+        t = self.c2c_truncate_sigma
+        return 1e-6 * self.sigma_c2c_uS * truncnorm.rvs(-t, t, size=size, random_state=rng)
+
+
+@functools.lru_cache(maxsize=32)
+def _switch_ron(params: HfOxSyParams) -> np.ndarray:
+    curve = params.read_curve_S()
+    g_off = 1.0 / params.roff_ohm
+    gsw = np.array([params.switch_conductance_for_read_S(g) for g in curve])
+    steps = np.diff(gsw)
+    if np.any(steps <= 0):
+        raise ParameterError("the HfOxSy state curve is not increasing")
+    return 1.0 / (steps + g_off)
+
+
+__all__ = ["HfOxSyParams", "SwitchCell"]

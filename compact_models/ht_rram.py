@@ -1,0 +1,287 @@
+"""HT-RRAM (Pt/Ti/HfO2/TiOx/Pt, non-filamentary) compact model of paper 001, Table 1 and Fig. 5.
+
+Circuit, per cell::
+
+    TE -Rc- a -[S1..SN || Rs || Cs]- b -[Ri || Ci]- c -Rc- BE
+
+* Rs, Ri are the paper's non-linear resistors (B-sources), Cs, Ci 0.1 fF, Rc 100 ohm.
+* S1..SN are ngspice ``SW`` switches controlled by the whole-stack voltage V(TE, BE). Controlling
+  them by V(a, b) would stop a set after the first level, because V(a, b) collapses once a switch
+  closes; the stack voltage does not. With VH = 2.4 V a switch with threshold VT closes above
+  VT + VH (3.26..3.94 V: the set pulses of Fig. 5b) and opens below VT - VH (-1.54..-0.86 V: the
+  reset pulses). Reads at 1 V and half-select pulses (at most 2.1 V) therefore never switch a cell.
+* N = 28 switches, thresholds VT 0.8625..1.5375 V spaced 25 mV, half a step off the ISPP grid,
+  so every 25 mV set pulse closes exactly one more switch and the read current climbs in 28 steps
+  from the HRS (about 1.3 nA) to about 80 nA (Fig. 5b).
+* The ON resistances are not free: they are solved from the read-regime I-V so that the 1 V read
+  conductance after k closed switches passes exactly through the 8 states G1..G8 = 10..80 nS at
+  k = 1, 5, 9, 13, 17, 21, 25, 28 (`switch_ron_ohm`), with the switch conductance growing
+  geometrically between those anchors (equal ratios keep the DC set gradual near the 80 nA ceiling,
+  where the needed conductance grows steeply). The first switch alone is G1 (61.6 Mohm, Table 1's
+  upper bound) and the last is about 100 kohm (Table 1: 30 kohm and up); a few of the early
+  switches come out weaker than 62 Mohm allows because the ISPP staircase needs steps of a few nS.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from compact_models.base import SwitchCell as HTRRAMCell  # noqa: F401  (re-exported)
+from compact_models.base import SwitchDeviceMixin
+from compact_models.errors import ParameterError
+
+N_SWITCHES = 28
+VT_MIN_V = 0.8625
+VT_STEP_V = 0.025
+VH_V = 2.4
+G_LEVELS_NS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0)
+LEVEL_SWITCH_COUNTS = (1, 5, 9, 13, 17, 21, 25, 28)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HTRRAMParams(SwitchDeviceMixin):
+    """Parameters of the HT-RRAM compact model (paper 001, Table 1 unless stated)."""
+
+    name = "ht-rram"
+    model_prefix = "htsw"
+
+    rs_prefactor_ohm: float = 51e5
+    """Rs = rs_prefactor_ohm * exp(-(|V_ab| - rs_v0_V) / rs_slope_V), ohm (Table 1)."""
+    rs_v0_V: float = 2.52
+    """Voltage offset of Rs, V (Table 1)."""
+    rs_slope_V: float = 0.35
+    """Exponential slope of Rs, V (Table 1)."""
+    ri_prefactor_ohm: float = 87e2
+    """Ri = ri_prefactor_ohm * exp(-(|V_bc| - ri_v0_V) / ri_slope_V), ohm (Table 1)."""
+    ri_v0_V: float = 4.52
+    """Voltage offset of Ri, V (Table 1)."""
+    ri_slope_V: float = 0.485
+    """Exponential slope of Ri, V (Table 1)."""
+    rc_ohm: float = 100.0
+    """Contact resistance at the top and at the bottom, ohm (Table 1)."""
+    cs_F: float = 0.1e-15
+    """Switching-area capacitance, F (Table 1)."""
+    ci_F: float = 0.1e-15
+    """Insulator-area capacitance, F (Table 1)."""
+    n_switches: int = N_SWITCHES
+    """Number of parallel switches (our calibration, see module docstring)."""
+    vt_min_V: float = VT_MIN_V
+    """Threshold of the first switch, V (Table 1 range 0.85-1.55 V)."""
+    vt_step_V: float = VT_STEP_V
+    """Threshold spacing, V: the 25 mV ISPP step of Fig. 5b."""
+    vh_V: float = VH_V
+    """Hysteresis voltage, V (Table 1)."""
+    roff_ohm: float = 1e12
+    """OFF resistance of a switch, ohm (Table 1)."""
+    read_V: float = 1.0
+    """Read voltage, V (paper 001)."""
+    g_levels_nS: tuple = G_LEVELS_NS
+    """The 8 programmable states G1..G8 at the 1 V read, nS (paper 001, Fig. 4b)."""
+    level_switch_counts: tuple = LEVEL_SWITCH_COUNTS
+    """Closed switches that realise each state of g_levels_nS."""
+
+    def __post_init__(self):
+        positive = {
+            "rs_prefactor_ohm": self.rs_prefactor_ohm,
+            "rs_slope_V": self.rs_slope_V,
+            "ri_prefactor_ohm": self.ri_prefactor_ohm,
+            "ri_slope_V": self.ri_slope_V,
+            "cs_F": self.cs_F,
+            "ci_F": self.ci_F,
+            "vt_step_V": self.vt_step_V,
+            "vh_V": self.vh_V,
+            "roff_ohm": self.roff_ohm,
+            "read_V": self.read_V,
+        }
+        for name, value in positive.items():
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ParameterError(f"HT-RRAM parameter {name}={value!r} must be a finite number > 0")
+        if not 0 <= self.rc_ohm <= 1e6:
+            raise ParameterError(f"HT-RRAM parameter rc_ohm={self.rc_ohm!r} must be within 0..1e6 ohm")
+        if not (isinstance(self.n_switches, int) and 2 <= self.n_switches <= 200):
+            raise ParameterError(f"HT-RRAM parameter n_switches={self.n_switches!r} must be an integer in 2..200")
+        if self.read_V >= self.vt_min_V + self.vh_V or self.read_V > 1.5:
+            raise ParameterError(
+                f"HT-RRAM parameter read_V={self.read_V!r} must stay below 1.5 V and below the first set threshold"
+            )
+        if len(self.g_levels_nS) != len(self.level_switch_counts):
+            raise ParameterError("g_levels_nS and level_switch_counts must have the same length")
+        counts = list(self.level_switch_counts)
+        if counts != sorted(set(counts)) or counts[0] < 1 or counts[-1] > self.n_switches:
+            raise ParameterError(
+                f"level_switch_counts={self.level_switch_counts!r} must increase strictly within 1..n_switches"
+            )
+
+    @property
+    def vt_V(self) -> np.ndarray:
+        """Switch thresholds VT, V."""
+        return self.vt_min_V + self.vt_step_V * np.arange(self.n_switches)
+
+    @property
+    def set_threshold_V(self) -> np.ndarray:
+        """Stack voltage above which each switch closes (VT + VH), V."""
+        return self.vt_V + self.vh_V
+
+    @property
+    def reset_threshold_V(self) -> np.ndarray:
+        """Stack voltage below which each switch opens (VT - VH), V."""
+        return self.vt_V - self.vh_V
+
+    def set_amplitude_V(self, level: int) -> float:
+        """Set-pulse amplitude that closes exactly the switches of state ``level`` (1..8) from reset."""
+        k = self._level_count(level)
+        return float(round(self.set_threshold_V[k - 1] + self.vt_step_V / 2, 6))
+
+    def _level_count(self, level: int) -> int:
+        if not 1 <= level <= len(self.level_switch_counts):
+            raise ParameterError(f"level={level!r} is outside 1..{len(self.level_switch_counts)}")
+        return self.level_switch_counts[level - 1]
+
+    @property
+    def reset_amplitude_V(self) -> float:
+        """Reset-pulse amplitude that opens every switch, V (negative)."""
+        return float(round(self.reset_threshold_V[0] - self.vt_step_V, 6))
+
+    def switching_area_lines(self, name: str, a: str, b: str) -> list:
+        """Rs (B-source) and Cs across the switching area."""
+        rs = f"V({a},{b})*exp((abs(V({a},{b}))-{self.rs_v0_V:.6g})/{self.rs_slope_V:.6g})/{self.rs_prefactor_ohm:.6g}"
+        return [f"B{name}s {a} {b} I={rs}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
+
+    def insulator_area_lines(self, name: str, b: str, c: str) -> list:
+        """Ri (B-source) and Ci across the insulator area."""
+        ri = f"V({b},{c})*exp((abs(V({b},{c}))-{self.ri_v0_V:.6g})/{self.ri_slope_V:.6g})/{self.ri_prefactor_ohm:.6g}"
+        return [f"B{name}i {b} {c} I={ri}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
+
+    def rs_ohm(self, v_ab):
+        """Non-linear switching-area resistance at V_ab, ohm."""
+        return self.rs_prefactor_ohm * np.exp(-(np.abs(v_ab) - self.rs_v0_V) / self.rs_slope_V)
+
+    def ri_ohm(self, v_bc):
+        """Non-linear insulator-area resistance at V_bc, ohm."""
+        return self.ri_prefactor_ohm * np.exp(-(np.abs(v_bc) - self.ri_v0_V) / self.ri_slope_V)
+
+    def current_A(self, g_switch_S: float, v: float) -> float:
+        """DC current through the cell at stack voltage ``v`` with switch conductance ``g_switch_S``.
+
+        Solves the series circuit Rc + (Gsw || Rs) + Ri + Rc; capacitors carry no DC current.
+        """
+        if v == 0:
+            return 0.0
+        sign = 1.0 if v > 0 else -1.0
+        va = abs(v)
+
+        def mismatch(v_bc):
+            i = v_bc / self.ri_ohm(v_bc)
+            v_ab = va - v_bc - 2 * self.rc_ohm * i
+            return v_ab * (g_switch_S + 1.0 / self.rs_ohm(v_ab)) - i
+
+        v_bc = brentq(mismatch, 0.0, va, xtol=1e-15, rtol=1e-13, maxiter=200)
+        return sign * v_bc / self.ri_ohm(v_bc)
+
+    def read_conductance_S(self, g_switch_S: float) -> float:
+        """Conductance read at `read_V` for a switching-area conductance ``g_switch_S``, S."""
+        return self.current_A(g_switch_S, self.read_V) / self.read_V
+
+    def switch_conductance_for_read_S(self, g_read_S: float) -> float:
+        """Inverse of `read_conductance_S`: the switching-area conductance that reads ``g_read_S``."""
+        i = g_read_S * self.read_V
+        if i >= self.max_read_conductance_S * self.read_V:
+            raise ParameterError(
+                f"a read conductance of {g_read_S * 1e9:.3f} nS is above the device's ceiling "
+                f"{self.max_read_conductance_S * 1e9:.3f} nS"
+            )
+        v_bc = brentq(lambda v: v / self.ri_ohm(v) - i, 1e-12, self.read_V, xtol=1e-15, rtol=1e-13)
+        v_ab = self.read_V - v_bc - 2 * self.rc_ohm * i
+        return i / v_ab - 1.0 / self.rs_ohm(v_ab)
+
+    @property
+    def max_read_conductance_S(self) -> float:
+        """Read conductance with the switching area shorted: the 80 nA ceiling of paper 001."""
+        v = self.read_V
+        return float(brentq(lambda i: i - (v - 2 * self.rc_ohm * i) / self.ri_ohm(v - 2 * self.rc_ohm * i), 0, v / 1e3) / v)
+
+    @property
+    def hrs_conductance_S(self) -> float:
+        """Read conductance with every switch open (the reset state), S."""
+        return self.read_conductance_S(self.n_switches / self.roff_ohm)
+
+    @property
+    def switch_ron_ohm(self) -> np.ndarray:
+        """ON resistance of each switch, solved so that the read follows the state curve."""
+        return _switch_ron(self)
+
+    def read_curve_S(self) -> np.ndarray:
+        """Read conductance after k = 0..N closed switches (from reset), S."""
+        g_on = np.cumsum(1.0 / self.switch_ron_ohm)
+        open_leak = (self.n_switches - np.arange(1, self.n_switches + 1)) / self.roff_ohm
+        return np.array([self.hrs_conductance_S] + [self.read_conductance_S(g) for g in g_on + open_leak])
+
+
+@functools.lru_cache(maxsize=32)
+def _switch_ron(params: HTRRAMParams) -> np.ndarray:
+    # Closed-switch conductance at each state anchor, then geometric steps between anchors: near the
+    # 80 nA ceiling the needed conductance grows steeply, and equal ratios keep every DC-sweep step
+    # gradual where equal read steps would put a x5 jump on the last switch.
+    ks = np.array(params.level_switch_counts)
+    g_anchor = np.array([params.switch_conductance_for_read_S(g * 1e-9) for g in params.g_levels_nS])
+    k = np.arange(1, params.n_switches + 1)
+    gsw = np.exp(np.interp(k, ks, np.log(g_anchor)))
+    head = k < ks[0]
+    gsw[head] = g_anchor[0] * k[head] / ks[0]
+    # A closed switch conducts 1/RON; each open one still leaks 1/ROFF.
+    g_closed = gsw - (params.n_switches - k) / params.roff_ohm
+    steps = np.diff(np.concatenate([[0.0], g_closed]))
+    if np.any(steps <= 0):
+        raise ParameterError("the state curve is not increasing: the switch ON resistances would be negative")
+    return 1.0 / steps
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgrammingError:
+    """Write error of paper 001: an independent Gaussian added to a cell's conductance at every write.
+
+    Measured devices land within +-2 nS of target 94 % of the time and always within +-4 nS; the
+    paper models this as sigma = 1.06 nS, truncated at +-4 nS. Set sigma_nS = 0 to switch it off.
+    """
+
+    sigma_nS: float = 1.06
+    """Standard deviation of the write error, nS (paper 001, section 4.3)."""
+    truncate_nS: float = 4.0
+    """Errors are truncated to +-truncate_nS, nS (paper 001, Fig. 4b)."""
+
+    def __post_init__(self):
+        if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 20):
+            raise ParameterError(f"programming error sigma_nS={self.sigma_nS!r} must be within 0..20 nS")
+        if not (math.isfinite(self.truncate_nS) and self.truncate_nS > 0):
+            raise ParameterError(f"programming error truncate_nS={self.truncate_nS!r} must be > 0 nS")
+
+    def draw_nS(self, rng: np.random.Generator, size=None):
+        """Write errors in nS (truncated Gaussian); zeros when sigma is 0."""
+        if self.sigma_nS == 0:
+            return np.zeros(size) if size is not None else 0.0
+        from scipy.stats import truncnorm
+
+        t = self.truncate_nS / self.sigma_nS
+        return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
+
+
+def scale_for_read(params, cell, g_read_S: float) -> float:
+    """The ``g_scale`` that makes ``cell`` (with its closed switches) read ``g_read_S``.
+
+    A written cell's switch conductance is scaled so its read lands on the drawn value; this is
+    how the per-write programming error enters the netlist (as the cell's own switch models).
+    """
+    from dataclasses import replace
+
+    base = replace(cell, g_scale=1.0)
+    g_closed = base.switch_conductance_S(params) - (params.n_switches - len(cell.closed)) / params.roff_ohm
+    if g_closed <= 0:
+        raise ParameterError("a cell with no closed switch cannot carry a programming error")
+    g_needed = params.switch_conductance_for_read_S(g_read_S) - (params.n_switches - len(cell.closed)) / params.roff_ohm
+    if g_needed <= 0:
+        raise ParameterError(f"a read of {g_read_S * 1e9:.3f} nS is below what closed switches can give")
+    return g_needed / g_closed

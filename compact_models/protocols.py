@@ -1,0 +1,331 @@
+"""Characterisation protocols run in ngspice on one device: DC sweep, ISPP, pulse trains, state stability.
+
+Each protocol builds its stimulus (`Waveform`), a one-cell testbench netlist, runs one transient and
+returns DataFrames (reads, traces) and a summary dict. Plotting functions take an axis.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.integrate import trapezoid
+
+from compact_models import simulator
+from compact_models.base import DeviceVariation, SwitchCell
+from compact_models.errors import ParameterError
+from compact_models.hfoxsy import HfOxSyParams
+from compact_models.ht_rram import HTRRAMParams
+from compact_models.waveforms import Waveform, pwl_text, sample_windows
+
+logger = logging.getLogger(__name__)
+
+PROTOCOLS = ("dc", "ispp", "pulse-train")
+
+
+@dataclass
+class ProtocolResult:
+    """What a protocol measured: read-outs, the full trace, and the summary numbers."""
+
+    device: str
+    protocol: str
+    reads: pd.DataFrame
+    trace: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+def testbench(params, cell: SwitchCell, stimulus: str, extra: list | None = None) -> str:
+    """Netlist of one device driven at its top electrode by ``stimulus``, bottom electrode grounded."""
+    lines, models = params.cell_lines(cell, "d", "te", "0")
+    body = ["* single-device testbench", f"Vte te 0 {stimulus}", *lines, *(extra or [])]
+    body += params.shared_model_lines() if not cell.is_custom else models
+    return "\n".join(body) + "\n"
+
+
+def _run(params, cell, wave: Waveform, max_step_s: float, extra=None, save_voltage=False):
+    net = testbench(params, cell, wave.pwl(), extra)
+    save = ["i(vte)"] + (["v(te)"] if save_voltage else [])
+    res = simulator.run(net, f".tran {max_step_s:.6g} {wave.end_s:.9g} 0 {max_step_s:.6g}", save=save)
+    return res.time, -res["i(vte)"], res
+
+
+def _check_cycles(cycles: int) -> int:
+    if not isinstance(cycles, (int, np.integer)) or isinstance(cycles, bool) or cycles < 1 or cycles > 10000:
+        raise ParameterError(f"cycles={cycles!r} must be a whole number from 1 to 10000")
+    return int(cycles)
+
+
+def _device_cell(params, seed: int | None, variation: DeviceVariation | None) -> SwitchCell:
+    if variation is None or not variation.active:
+        return SwitchCell()
+    return variation.draw(params, np.random.default_rng(seed))
+
+
+def dc_sweep(params, cycles: int = 1, step_V: float = 0.01, dwell_s: float = 100e-6,
+             seed: int | None = None, variation: DeviceVariation | None = None) -> ProtocolResult:
+    """Quasi-static I-V sweep 0 -> +Vmax -> 0 -> -Vmin -> 0 in ``step_V`` steps, ``cycles`` times.
+
+    HT-RRAM: +4.2 V / -1.6 V (paper 001, Fig. 5). HfOxSy: +-1.05 V. Run as a transient through a
+    PWL staircase of corners ``dwell_s`` apart, sampled at the corners (breakpoints ngspice hits).
+    """
+    cycles = _check_cycles(cycles)
+    vmax, vmin = (4.2, -1.6) if isinstance(params, HTRRAMParams) else (1.05, -1.05)
+    legs = [np.arange(0, vmax, step_V), np.arange(vmax, 0, -step_V), np.arange(0, vmin, -step_V), np.arange(vmin, 0, step_V)]
+    one = np.round(np.concatenate(legs), 6)
+    volts = np.concatenate([np.tile(one, cycles), [0.0]])
+    times = dwell_s * np.arange(volts.size)
+    stim = pwl_text(times, volts)
+    net = testbench(params, _device_cell(params, seed, variation), stim)
+    res = simulator.run(net, f".tran {dwell_s:.6g} {times[-1]:.9g} 0 {dwell_s:.6g}", save=["i(vte)"])
+    current = np.interp(times, res.time, -res["i(vte)"])
+    trace = pd.DataFrame({
+        "cycle": np.minimum(np.arange(volts.size) // one.size, cycles - 1) + 1,
+        "time_s": times,
+        "voltage_V": volts,
+        "current_nA": current * 1e9,
+    })
+    summary = {"max_step_ratio": float(max_step_ratio(trace.voltage_V.to_numpy(), trace.current_nA.to_numpy()))}
+    pos = trace[trace.voltage_V > 0]
+    summary["max_current_nA"] = float(pos.current_nA.max())
+    summary["min_current_nA_on_negative_side"] = float(trace[trace.voltage_V < 0].current_nA.max())
+    return ProtocolResult(params.name, "dc", trace, trace, summary)
+
+
+def max_step_ratio(volts: np.ndarray, current: np.ndarray, floor_V: float = 0.01) -> float:
+    """Largest factor by which |I| grows over one sweep step, away from 0 V (|V| >= ``floor_V``)."""
+    a = np.abs(current)
+    ok = (np.abs(volts[:-1]) >= floor_V - 1e-9) & (np.abs(volts[1:]) >= floor_V - 1e-9) & (a[:-1] > 0)
+    ratio = a[1:][ok] / a[:-1][ok]
+    return float(ratio.max()) if ratio.size else float("nan")
+
+
+def ispp(params: HTRRAMParams, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V=(-1.0, -1.6, -0.05),
+         width_s: float = 2e-3, read_width_s: float = 100e-6, seed: int | None = None,
+         variation: DeviceVariation | None = None) -> ProtocolResult:
+    """Incremental step pulse programming of paper 001, Fig. 5b, with a 1 V read after every pulse."""
+    if not isinstance(params, HTRRAMParams):
+        return pulse_trains(params, cycles=cycles, seed=seed, variation=variation, protocol="ispp")
+    cycles = _check_cycles(cycles)
+    sets = np.round(np.arange(set_V[0], set_V[1] + 1e-9, set_V[2]), 6)
+    resets = np.round(np.arange(reset_V[0], reset_V[1] - 1e-9, reset_V[2]), 6)
+    wave = Waveform()
+    rows = []
+    for cyc in range(1, cycles + 1):
+        for phase, amps in (("set", sets), ("reset", resets)):
+            for n, amp in enumerate(amps, 1):
+                wave.rect(amp, width_s, phase, gap_s=10e-6)
+                wave.rect(params.read_V, read_width_s, "read", gap_s=10e-6)
+                rows.append((cyc, phase, n, amp))
+    t, i, _ = _run(params, _device_cell(params, seed, variation), wave, 50e-6)
+    reads = pd.DataFrame(rows, columns=["cycle", "phase", "pulse", "amplitude_V"])
+    reads["read_current_nA"] = sample_windows(t, i, wave.windows("read")) * 1e9
+    reads.insert(0, "pulse_number", np.arange(1, len(reads) + 1))
+    per = reads.groupby("cycle").read_current_nA
+    summary = {
+        "read_current_nA": reads.read_current_nA.round(4).tolist(),
+        "cycle_max_nA": per.max().round(4).tolist(),
+        "cycle_min_nA": per.min().round(4).tolist(),
+        "n_set_pulses": int(sets.size),
+        "n_reset_pulses": int(resets.size),
+        "pulse_width_s": width_s,
+    }
+    trace = pd.DataFrame({"time_s": t, "current_nA": i * 1e9})
+    return ProtocolResult(params.name, "ispp", reads, trace, summary)
+
+
+def state_stability(params: HTRRAMParams, cycles: int = 1, n_reads: int = 1000, n_half_select: int = 100,
+                    width_s: float = 2e-3, seed: int | None = None,
+                    variation: DeviceVariation | None = None) -> ProtocolResult:
+    """Program each of the 8 states from reset, then apply ``n_reads`` 1 V reads and ``n_half_select``
+    V/2 pulses at the largest programming amplitude (4.2 V), reading before and after each."""
+    cycles = _check_cycles(cycles)
+    wave = Waveform()
+    rows = []
+    half = 4.2 / 2
+    for cyc in range(1, cycles + 1):
+        for level in range(1, len(params.g_levels_nS) + 1):
+            wave.rect(-1.6, width_s, "reset", gap_s=10e-6)
+            wave.rect(params.set_amplitude_V(level), width_s, "set", gap_s=10e-6)
+            wave.rect(params.read_V, 100e-6, "check", gap_s=10e-6)
+            rows.append((cyc, level, "after_write"))
+            for _ in range(n_reads):
+                wave.rect(params.read_V, 20e-6, "disturb_read", gap_s=5e-6)
+            wave.rect(params.read_V, 100e-6, "check", gap_s=10e-6)
+            rows.append((cyc, level, "after_reads"))
+            for _ in range(n_half_select):
+                wave.rect(half, width_s, "half_select", gap_s=10e-6)
+            wave.rect(params.read_V, 100e-6, "check", gap_s=10e-6)
+            rows.append((cyc, level, "after_half_select"))
+    t, i, _ = _run(params, _device_cell(params, seed, variation), wave, 50e-6)
+    reads = pd.DataFrame(rows, columns=["cycle", "level", "stage"])
+    reads["target_nS"] = [params.g_levels_nS[lv - 1] for lv in reads.level]
+    reads["conductance_nS"] = sample_windows(t, i, wave.windows("check")) / params.read_V * 1e9
+    disturb = sample_windows(t, i, wave.windows("disturb_read")) / params.read_V * 1e9
+    wide = reads.pivot_table(index=["cycle", "level"], columns="stage", values="conductance_nS").reset_index()
+    summary = {
+        "target_nS": list(params.g_levels_nS),
+        "after_write_nS": wide.after_write.round(4).tolist(),
+        "after_reads_nS": wide.after_reads.round(4).tolist(),
+        "after_half_select_nS": wide.after_half_select.round(4).tolist(),
+        "max_write_error_nS": float((wide.after_write - np.tile(params.g_levels_nS, cycles)).abs().max()),
+        "max_read_disturb_nS": float((wide.after_reads - wide.after_write).abs().max()),
+        "max_half_select_disturb_nS": float((wide.after_half_select - wide.after_write).abs().max()),
+        "n_reads": n_reads,
+        "n_half_select": n_half_select,
+        "half_select_V": half,
+        "disturb_read_spread_nS": float(np.ptp(disturb.reshape(cycles * len(params.g_levels_nS), n_reads), axis=1).max()) if n_reads else 0.0,
+    }
+    trace = pd.DataFrame({"time_s": t, "current_nA": i * 1e9})
+    return ProtocolResult(params.name, "states", reads, trace, summary)
+
+
+def pulse_trains(params: HfOxSyParams, cycles: int = 100, seed: int | None = 0, noise: bool = True,
+                 variation: DeviceVariation | None = None, protocol: str = "pulse-train") -> ProtocolResult:
+    """Tailored potentiation/depression trains of paper 000 (Fig. 2c, d), a -0.1 V read after each pulse.
+
+    Every programming pulse draws a fresh cycle-to-cycle deviation of the state (sigma 23.7 uS),
+    applied in the transient by a B-source on a PWL control voltage.
+    """
+    if not isinstance(params, HfOxSyParams):
+        return state_stability(params, cycles=cycles, seed=seed, variation=variation)
+    cycles = _check_cycles(cycles)
+    rng = np.random.default_rng(seed)
+    cell = _device_cell(params, seed, variation)
+    wave = Waveform(edge_s=10e-9)
+    nz_t, nz_v = [0.0], [0.0]
+    rows = []
+    n = params.n_switches
+    amps, widths = params.amplitudes_V, params.widths_s
+    curve = params.read_curve_S()
+    deviations = params.draw_c2c_S(rng, size=cycles * 2 * n) if noise else np.zeros(cycles * 2 * n)
+    d = 0
+    for cyc in range(1, cycles + 1):
+        for phase, sign in (("potentiation", 1.0), ("depression", -1.0)):
+            for j in range(n):
+                wave.rect(sign * amps[j], widths[j], "program", gap_s=params.read_gap_s)
+                k = j + 1 if sign > 0 else n - j - 1
+                g_read = curve[k] + deviations[d]
+                d += 1
+                delta_area = params.switch_conductance_for_read_S(g_read) - params.switch_conductance_for_read_S(curve[k])
+                t_switch = wave.end_s - params.read_gap_s / 2
+                nz_t += [t_switch, t_switch + 1e-9]
+                nz_v += [nz_v[-1], delta_area]
+                wave.rect(params.read_V, params.read_width_s, "read", gap_s=params.read_gap_s)
+                rows.append((cyc, phase, j + 1, sign * amps[j], widths[j] * 1e9))
+    extra = [f"Vnz nz 0 {pwl_text(nz_t, nz_v)}", *params.noise_lines("d", "nz")]
+    t, i, res = _run(params, cell, wave, 30e-6, extra=extra, save_voltage=True)
+    reads = pd.DataFrame(rows, columns=["cycle", "phase", "pulse", "amplitude_V", "width_ns"])
+    reads["conductance_uS"] = sample_windows(t, i, wave.windows("read")) / params.read_V * 1e6
+    reads.insert(0, "pulse_number", np.arange(1, len(reads) + 1))
+    summary = analyse_pulse_trains(params, reads)
+    power = res["v(te)"] * i
+    prog = np.zeros_like(t, dtype=bool)
+    for a, b, _v in wave.windows("program"):
+        prog |= (t >= a - wave.edge_s) & (t <= b + wave.edge_s)
+    energy = trapezoid(np.where(prog, power, 0.0), t)
+    summary["programming_energy_nJ_per_cycle"] = float(energy / cycles * 1e9)
+    trace = pd.DataFrame({"time_s": t, "voltage_V": res["v(te)"], "current_uA": i * 1e6})
+    return ProtocolResult(params.name, protocol, reads, trace, summary)
+
+
+def analyse_pulse_trains(params: HfOxSyParams, reads: pd.DataFrame) -> dict:
+    """Steps, linear fits, cycle-to-cycle sigma and bins of the linear region (paper 000, Fig. 2e, f)."""
+    from scipy.stats import linregress
+
+    n = params.n_switches
+    counts = params.linear_state_counts
+    pot_pulses = counts
+    dep_pulses = n - counts[::-1]
+    out = {}
+    stds = []
+    for phase, pulses, key in (("potentiation", pot_pulses, "potentiation"), ("depression", dep_pulses, "depression")):
+        sel = reads[(reads.phase == phase) & reads.pulse.isin(pulses)]
+        stats = sel.groupby("pulse").conductance_uS.agg(["mean", "std"])
+        fit = linregress(stats.index.to_numpy(dtype=float), stats["mean"].to_numpy())
+        out[f"step_{key}_uS"] = float(abs(fit.slope))
+        out[f"r2_{key}"] = float(fit.rvalue ** 2)
+        out[f"states_{key}_uS"] = stats["mean"].round(3).tolist()
+        stds.extend(stats["std"].tolist())
+    sigma = float(np.mean(stds))
+    step = 0.5 * (out["step_potentiation_uS"] + out["step_depression_uS"])
+    states = np.array(out["states_potentiation_uS"])
+    diffs = np.round((states[:, None] - states[None, :]) / step).astype(int)
+    out.update({
+        "sigma_uS": sigma,
+        "n_states": int(len(counts)),
+        "n_bins": int(np.unique(diffs).size),
+        "bin_width_uS": float(step),
+        "bin_width_over_sigma": float(step / sigma),
+        "n_cycles": int(reads.cycle.max()),
+    })
+    return out
+
+
+def run_protocol(device, protocol: str, cycles: int | None = None, seed: int = 0,
+                 variation: DeviceVariation | None = None) -> ProtocolResult:
+    """Run ``protocol`` (``dc``, ``ispp``, ``pulse-train``) on ``device`` (a name or a parameter object)."""
+    from compact_models.devices import device_params
+
+    params = device_params(device) if isinstance(device, str) else device
+    if protocol not in PROTOCOLS:
+        raise ParameterError(f"protocol {protocol!r} is unknown; choose one of {', '.join(PROTOCOLS)}")
+    if protocol == "dc":
+        return dc_sweep(params, cycles=cycles or 1, seed=seed, variation=variation)
+    if protocol == "ispp":
+        return ispp(params, cycles=cycles or 3, seed=seed, variation=variation)
+    default = 100 if isinstance(params, HfOxSyParams) else 1
+    return pulse_trains(params, cycles=cycles or default, seed=seed, variation=variation)
+
+
+def plot_iv(ax, trace: pd.DataFrame, title: str = ""):
+    """I-V on a log current scale (paper 001, Fig. 5a style)."""
+    for cyc, grp in trace.groupby("cycle"):
+        ax.semilogy(grp.voltage_V, np.abs(grp.current_nA).clip(lower=1e-6), lw=1, label=f"cycle {cyc}")
+    ax.set_xlabel("voltage (V)")
+    ax.set_ylabel("|current| (nA)")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_ispp(ax, reads: pd.DataFrame, title: str = ""):
+    """Read current against pulse number (paper 001, Fig. 5b)."""
+    ax.plot(reads.pulse_number, reads.read_current_nA, ".-", ms=3, lw=0.8)
+    ax.set_xlabel("pulse number")
+    ax.set_ylabel("read current at 1 V (nA)")
+    ax.set_title(title)
+    return ax
+
+
+def plot_pulse_trains(ax, params: HfOxSyParams, reads: pd.DataFrame, summary: dict, title: str = ""):
+    """Conductance against pulse number over all cycles, with the linear fits (paper 000, Fig. 2d, e)."""
+    n = params.n_switches
+    x = np.where(reads.phase == "potentiation", reads.pulse, n + reads.pulse)
+    ax.plot(x, reads.conductance_uS, ".", ms=1, alpha=0.25, color="0.5")
+    mean = reads.assign(x=x).groupby("x").conductance_uS.mean()
+    ax.plot(mean.index, mean.values, "k--", lw=1, label="mean")
+    counts = params.linear_state_counts
+    pot = np.array(summary["states_potentiation_uS"])
+    dep = np.array(summary["states_depression_uS"])
+    for xs, ys, lab, col in ((counts, pot, "potentiation", "C3"), (n + (n - counts[::-1]), dep, "depression", "C0")):
+        coef = np.polyfit(xs, ys, 1)
+        ax.plot(xs, np.polyval(coef, xs), color=col, lw=2,
+                label=f"{lab}: {abs(coef[0]):.2f} uS/pulse, R2={summary['r2_' + lab]:.5f}")
+    ax.set_xlabel("pulse number (potentiation 1-20, depression 21-40)")
+    ax.set_ylabel("conductance at -0.1 V (uS)")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_states(ax, reads: pd.DataFrame, title: str = ""):
+    """Programmed states after writing, after the reads and after the half-select pulses."""
+    for stage, grp in reads.groupby("stage", sort=False):
+        ax.plot(grp.level, grp.conductance_nS, "o", ms=4, label=stage, alpha=0.7)
+    ax.plot(reads.level, reads.target_nS, "k_", ms=14, label="target")
+    ax.set_xlabel("state")
+    ax.set_ylabel("conductance at 1 V (nS)")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return ax

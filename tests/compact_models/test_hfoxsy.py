@@ -1,0 +1,61 @@
+"""HfOxSy/HfS2 compact model against the targets of SPEC 1b, in ngspice."""
+import numpy as np
+import pytest
+
+from compact_models import protocols
+from compact_models.errors import ParameterError
+from compact_models.hfoxsy import STEP_DEP_US, STEP_POT_US, HfOxSyParams
+
+P = HfOxSyParams()
+
+
+def test_thresholds_sit_between_the_train_amplitudes_and_reads_never_switch():
+    amps = P.amplitudes_V
+    on, off = P.set_threshold_V, P.reset_threshold_V
+    # Potentiation pulse j closes switch j and no later one; depression pulse j opens switch 21 - j.
+    assert np.all(on < amps) and np.all(on[1:] > amps[:-1])
+    assert np.all(off[::-1] > -amps) and np.all(off[::-1][1:] < -amps[:-1])
+    assert off.max() < P.read_V - 0.5 and on.min() > abs(P.read_V)
+
+
+def test_trains_without_noise_walk_the_linear_states():
+    res = protocols.pulse_trains(P, cycles=2, noise=False)
+    s = res.summary
+    # Without cycle-to-cycle noise the states are the design curve: steps equal, fits exact.
+    assert s["step_potentiation_uS"] == pytest.approx(P.step_uS, rel=1e-3)
+    assert s["step_depression_uS"] == pytest.approx(P.step_uS, rel=1e-3)
+    assert s["r2_potentiation"] > 0.99999 and s["r2_depression"] > 0.99999
+    first = res.reads[(res.reads.cycle == 1) & (res.reads.phase == "potentiation")].conductance_uS.to_numpy()
+    g_reset = 1e6 / (1e6 / P.g_min_uS + P.series_ohm)
+    assert first[0] == pytest.approx(g_reset + P.end_steps_uS[0], rel=1e-4)
+
+
+@pytest.mark.slow
+def test_pulse_trains_over_100_cycles_meet_paper_000():
+    s = protocols.pulse_trains(P, cycles=100, seed=0).summary
+    assert s["step_potentiation_uS"] == pytest.approx(STEP_POT_US, rel=0.03)
+    assert s["step_depression_uS"] == pytest.approx(STEP_DEP_US, rel=0.03)
+    assert s["r2_potentiation"] >= 0.998 and s["r2_depression"] >= 0.998
+    assert 20 <= s["sigma_uS"] <= 28
+    assert s["n_bins"] == 31
+    assert s["bin_width_over_sigma"] > 2
+
+
+def test_same_seed_same_trains():
+    a = protocols.pulse_trains(P, cycles=2, seed=5).reads.conductance_uS.to_numpy()
+    b = protocols.pulse_trains(P, cycles=2, seed=5).reads.conductance_uS.to_numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"v_start_V": 1.2}, r"v_start_V=1.2, v_stop_V=0.995 must satisfy"),
+        ({"g_min_uS": 10.0}, r"g_min_uS=10.0 must be at least"),
+        ({"read_V": 0.1}, r"read_V=0.1 must be within -0.5..0 V"),
+        ({"ri_ohm": -5.0}, r"ri_ohm=-5.0 must be a finite number > 0"),
+    ],
+)
+def test_parameters_out_of_range_are_refused(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        HfOxSyParams(**kwargs)
