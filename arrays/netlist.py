@@ -1,0 +1,160 @@
+"""Crossbar netlists: M wordlines (rows, inputs) x N bitlines (columns, outputs) of device cells.
+
+Wordline i is driven at its left end by source ``Vwl{i}`` through the contact/driver resistance,
+then runs past the cells with one line-resistance segment between neighbouring cells. Bitline j
+runs from row 0 down to row M-1 and leaves through the contact resistance into ``Vbl{j}``, which
+holds it (0 V at reads and inference) and measures its current (``i(vbl{j})`` > 0 flows out of
+the array). The cell at (i, j) sits between nodes ``w{i}_{j}`` and ``b{i}_{j}``. This module
+imports no simulator: it returns deterministic text.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from compact_models.base import SwitchCell
+from compact_models.errors import ParameterError
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrossbarParams:
+    """Geometry and parasitics of a crossbar."""
+
+    rows: int = 24
+    """Wordlines (inputs); paper 001: 24."""
+    cols: int = 24
+    """Bitlines (outputs); paper 001: 24 (20 used by the 24 x 10 differential layer)."""
+    r_wire_wl_ohm: float = 1.0
+    """Wordline resistance per segment between neighbouring cells, ohm (our default for a ~um pitch)."""
+    r_wire_bl_ohm: float = 1.0
+    """Bitline resistance per segment between neighbouring cells, ohm."""
+    r_contact_ohm: float = 10.0
+    """Contact and driver resistance at each line's end, ohm."""
+
+    def __post_init__(self):
+        for name in ("rows", "cols"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or not 1 <= v <= 512:
+                raise ParameterError(f"crossbar {name}={v!r} must be a whole number in 1..512")
+        for name in ("r_wire_wl_ohm", "r_wire_bl_ohm", "r_contact_ohm"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1e6):
+                raise ParameterError(f"crossbar {name}={v!r} must be within 0..1e6 ohm")
+
+    @property
+    def shape(self) -> tuple:
+        return (self.rows, self.cols)
+
+
+def _r(value: float) -> str:
+    # A zero resistance becomes a tiny one: ngspice refuses 0 ohm and a short needs a branch.
+    return f"{max(value, 1e-6):.9g}"
+
+
+def crossbar_lines(xbar: CrossbarParams) -> list:
+    """The wires: contacts and line segments of every wordline and bitline."""
+    m, n = xbar.shape
+    lines = ["* wordlines: driver/contact, then one segment between neighbouring cells"]
+    for i in range(m):
+        lines.append(f"Rwc{i} wl{i} w{i}_0 {_r(xbar.r_contact_ohm)}")
+        for j in range(n - 1):
+            lines.append(f"Rw{i}_{j} w{i}_{j} w{i}_{j + 1} {_r(xbar.r_wire_wl_ohm)}")
+    lines.append("* bitlines: one segment between neighbouring cells, then contact to the sense source")
+    for j in range(n):
+        for i in range(m - 1):
+            lines.append(f"Rb{i}_{j} b{i}_{j} b{i + 1}_{j} {_r(xbar.r_wire_bl_ohm)}")
+        lines.append(f"Rbc{j} b{m - 1}_{j} bl{j} {_r(xbar.r_contact_ohm)}")
+    return lines
+
+
+def source_lines(xbar: CrossbarParams, wl: list, bl: list) -> list:
+    """Voltage sources ``Vwl{i}`` and ``Vbl{j}``; each spec is ``'0'``, ``'DC 1'`` or a ``PWL(...)``."""
+    if len(wl) != xbar.rows or len(bl) != xbar.cols:
+        raise ParameterError(f"need {xbar.rows} wordline and {xbar.cols} bitline sources, got {len(wl)} and {len(bl)}")
+    return [f"Vwl{i} wl{i} 0 {spec}" for i, spec in enumerate(wl)] + [f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl)]
+
+
+def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list, bl: list, title: str = "crossbar") -> str:
+    """A crossbar of ``device`` cells (``cells[i][j]`` a `SwitchCell`) with the given sources."""
+    lines = [f"* {title}: {xbar.rows}x{xbar.cols} {device.name} crossbar", *source_lines(xbar, wl, bl)]
+    lines += crossbar_lines(xbar)
+    models = []
+    lines.append("* cells")
+    for i in range(xbar.rows):
+        for j in range(xbar.cols):
+            cl, cm = device.cell_lines(cells[i][j], f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}")
+            lines += cl
+            models += cm
+    lines += device.shared_model_lines()
+    lines += models
+    return "\n".join(lines) + "\n"
+
+
+def resistive_array_netlist(xbar: CrossbarParams, g_S: np.ndarray, wl: list, bl: list) -> str:
+    """A crossbar of fixed conductances ``g_S`` (rows x cols): the reference for netlist checks."""
+    g_S = np.asarray(g_S, dtype=float)
+    if g_S.shape != xbar.shape or np.any(g_S <= 0):
+        raise ParameterError(f"conductance map must be {xbar.shape} and positive, got {g_S.shape}")
+    lines = [f"* resistive {xbar.rows}x{xbar.cols} crossbar", *source_lines(xbar, wl, bl), *crossbar_lines(xbar)]
+    for i in range(xbar.rows):
+        for j in range(xbar.cols):
+            lines.append(f"Rg{i}_{j} w{i}_{j} b{i}_{j} {1.0 / g_S[i, j]:.12g}")
+    return "\n".join(lines) + "\n"
+
+
+def reset_cells(xbar: CrossbarParams) -> list:
+    """Every cell in the reset state."""
+    return [[SwitchCell() for _ in range(xbar.cols)] for _ in range(xbar.rows)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m arrays.netlist",
+                                     description="Write a plain crossbar netlist that runs in 'ngspice -b' without Python.")
+    parser.add_argument("--device", choices=["ht-rram", "hfoxsy"], default="ht-rram")
+    parser.add_argument("--size", default="24x24", help="ROWSxCOLS (default 24x24)")
+    parser.add_argument("--r-wire-ohm", type=float, default=1.0, help="line resistance per segment, ohm")
+    parser.add_argument("--r-contact-ohm", type=float, default=10.0, help="contact/driver resistance, ohm")
+    parser.add_argument("--out", type=Path, default=Path("array.cir"), help="netlist file to write")
+    return parser
+
+
+def parse_size(text: str) -> tuple:
+    try:
+        rows, cols = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ParameterError(f"--size {text!r} is not ROWSxCOLS, e.g. 24x24") from None
+    return rows, cols
+
+
+def main(argv=None) -> int:
+    from compact_models.cli import fail
+    from compact_models.devices import device_params
+    from compact_models.errors import RRAMError
+    from compact_models.io import atomic_write_text
+
+    args = build_parser().parse_args(argv)
+    try:
+        rows, cols = parse_size(args.size)
+        xbar = CrossbarParams(rows=rows, cols=cols, r_wire_wl_ohm=args.r_wire_ohm, r_wire_bl_ohm=args.r_wire_ohm,
+                              r_contact_ohm=args.r_contact_ohm)
+        device = device_params(args.device)
+        read = f"PWL(0 0 1u {device.read_V:g} 1m {device.read_V:g})"
+        net = device_array_netlist(device, xbar, reset_cells(xbar), [read] * rows, ["0"] * cols)
+        meas = "".join(f".meas tran ibl{j} avg i(vbl{j}) from=0.5m to=1m\n" for j in range(cols))
+        deck = net + ".tran 10u 1m\n" + meas + ".end\n"
+        if args.out.parent and not args.out.parent.exists():
+            raise ParameterError(f"--out {args.out}: folder {args.out.parent} does not exist")
+        atomic_write_text(args.out, deck)
+    except RRAMError as exc:
+        return fail(str(exc))
+    print(f"wrote {args.out}: {rows}x{cols} {args.device} crossbar, all wordlines at the read voltage, 1 ms transient, bitline currents measured (.meas ibl<j>)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
