@@ -79,19 +79,40 @@ def source_lines(xbar: CrossbarParams, wl: list, bl: list) -> list:
     return [f"Vwl{i} wl{i} 0 {spec}" for i, spec in enumerate(wl)] + [f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl)]
 
 
-def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list, bl: list, title: str = "crossbar") -> str:
-    """A crossbar of ``device`` cells (``cells[i][j]`` a `SwitchCell`) with the given sources."""
-    lines = [f"* {title}: {xbar.rows}x{xbar.cols} {device.name} crossbar", *source_lines(xbar, wl, bl)]
+def selector_drivers(xbar: CrossbarParams, volts: float) -> list:
+    """Wordline drivers for a read-out DC sweep: wordline i is at ``volts`` while V(sel) = i, else 0 V."""
+    lines = ["Vsel sel 0 0", "Rsel sel 0 1"]
+    lines += [f"Bwl{i} wl{i} 0 V=(abs(V(sel)-{i})<0.5) ? {volts:.9g} : 0" for i in range(xbar.rows)]
+    return lines
+
+
+def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, bl: list, title: str = "crossbar",
+                         drivers: list | None = None, static: bool = False) -> str:
+    """A crossbar of ``device`` cells (``cells[i][j]`` a `SwitchCell`) with the given sources.
+
+    ``wl`` and ``bl`` are source specs; ``drivers`` replaces the wordline sources with raw lines
+    (e.g. `selector_drivers`). ``static`` freezes every switch bank into its conductance
+    (`static_cell_lines`): for reads and inference, where no switch can move.
+    """
+    if drivers is not None:
+        sources = [*drivers, *(f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl))]
+    else:
+        sources = source_lines(xbar, wl, bl)
+    lines = [f"* {title}: {xbar.rows}x{xbar.cols} {device.name} crossbar", *sources]
     lines += crossbar_lines(xbar)
     models = []
     lines.append("* cells")
     for i in range(xbar.rows):
         for j in range(xbar.cols):
+            if static:
+                lines += device.static_cell_lines(cells[i][j], f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}")
+                continue
             cl, cm = device.cell_lines(cells[i][j], f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}")
             lines += cl
             models += cm
-    lines += device.shared_model_lines()
-    lines += models
+    if not static:
+        lines += device.shared_model_lines()
+        lines += models
     return "\n".join(lines) + "\n"
 
 

@@ -77,6 +77,21 @@ class SwitchDeviceMixin:
                 models.append(self.switch_model_line(k, model, cell))
         return lines, models
 
+    def static_cell_lines(self, cell: SwitchCell, name: str, te: str, be: str) -> list:
+        """The cell in the read regime: its switch bank frozen into one linear conductance.
+
+        Valid while the stack voltage stays between the reset and set thresholds of every switch
+        (reads and inference), where no switch can move; the non-linear resistors and capacitors stay.
+        """
+        a, b, c = f"{name}_a", f"{name}_b", f"{name}_c"
+        rc = f"{max(self.rc_ohm, 1e-3):.6g}"
+        lines = [f"R{name}t {te} {a} {rc}"]
+        lines += self.switching_area_lines(name, a, b)
+        lines.append(f"R{name}w {a} {b} {1.0 / cell.switch_conductance_S(self):.12g}")
+        lines += self.insulator_area_lines(name, b, c)
+        lines.append(f"R{name}b {c} {be} {rc}")
+        return lines
+
     def switch_model_line(self, k: int, model: str, cell: SwitchCell | None = None) -> str:
         """The ``.model`` line of switch ``k`` (0-based), with a cell's deviations applied."""
         ron = float(self.switch_ron_ohm[k])

@@ -53,6 +53,24 @@ class Waveform:
         self.marks.append((label, t0 + e, t0 + e + width_s, amplitude_V))
         return self.wait(self.edge_s if gap_s is None else gap_s)
 
+    def rect_then(self, amplitude_V: float, width_s: float, then_V: float, then_s: float,
+                  label: str = "pulse", then_label: str = "read", gap_s: float | None = None) -> "Waveform":
+        """A rectangular pulse followed directly by a plateau at ``then_V`` (e.g. a read), then 0 V.
+
+        Six corners instead of the eight of two separate pulses: every corner is a breakpoint that
+        costs the simulator a few time points.
+        """
+        t0 = self.end_s
+        e = self.edge_s
+        self._point(t0 + e, amplitude_V)
+        self._point(t0 + e + width_s, amplitude_V)
+        self._point(t0 + 2 * e + width_s, then_V)
+        self._point(t0 + 2 * e + width_s + then_s, then_V)
+        self._point(t0 + 3 * e + width_s + then_s, 0.0)
+        self.marks.append((label, t0 + e, t0 + e + width_s, amplitude_V))
+        self.marks.append((then_label, t0 + 2 * e + width_s, t0 + 2 * e + width_s + then_s, then_V))
+        return self.wait(self.edge_s if gap_s is None else gap_s)
+
     def triangle(self, amplitude_V: float, width_s: float, label: str = "tri", gap_s: float | None = None) -> "Waveform":
         """A triangular pulse of base ``width_s`` peaking at ``amplitude_V`` in its middle."""
         t0 = self.end_s

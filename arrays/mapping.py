@@ -1,0 +1,122 @@
+"""Weight mapping of the 24 x 10 second layer onto differential pairs (paper 001, Fig. 6c).
+
+Wordline i carries hidden neuron i; output class c uses bitline c (positive column) and bitline
+10 + c (negative column). A weight level k in -7..7 is a pair of states:
+
+* ``zero_state="g1"`` (default, SPEC 2): k > 0 is G(k+1) - G1, k < 0 is G1 - G(|k|+1), 0 is G1 - G1;
+  so +5 is G6 - G1 = 60 nS - 10 nS and the differential weight is exactly 10 k nS.
+* ``zero_state="hrs"``: the partner of a non-zero weight and both cells of a zero stay in the reset
+  HRS (about 1.6 nS, as in paper 001's Fig. 8); k > 0 is G(k) - HRS. Fewer cells are written and the
+  array draws less power, at the price of a 1.6 nS offset per weight.
+
+State codes in the target map: 0 = reset (HRS, not written), 1..8 = G1..G8.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from compact_models.errors import InputFileError, ParameterError
+
+N_HIDDEN = 24
+N_CLASSES = 10
+MAX_LEVEL = 7
+ZERO_STATES = ("g1", "hrs")
+
+
+def load_levels(path: Path, shape: tuple = (N_HIDDEN, N_CLASSES)) -> np.ndarray:
+    """Read a CSV of integer weight levels (rows = hidden neurons, columns = classes).
+
+    Lines starting with ``#`` are comments; a first line of non-numeric column names is allowed.
+    Errors name the file, the row and the value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"weight file {path} does not exist; give a CSV of {shape[0]} rows x {shape[1]} integer levels in -7..7")
+    rows = []
+    seen_line = False
+    with path.open(newline="") as fh:
+        for lineno, row in enumerate(csv.reader(fh), 1):
+            if not row or row[0].lstrip().startswith("#") or all(not c.strip() for c in row):
+                continue
+            if not seen_line and not any(_is_number(c) for c in row):
+                seen_line = True  # a header of column names
+                continue
+            seen_line = True
+            values = []
+            for col, cell in enumerate(row, 1):
+                text = cell.strip()
+                if not _is_number(text):
+                    raise InputFileError(f"{path}: row {lineno}, column {col}: {text!r} is not a number; levels are integers in -7..7")
+                value = float(text)
+                if not value.is_integer():
+                    raise InputFileError(f"{path}: row {lineno}, column {col}: {text!r} is not a whole number; levels are integers in -7..7")
+                if abs(value) > MAX_LEVEL:
+                    raise InputFileError(f"{path}: row {lineno}, column {col}: level {int(value)} is outside -7..7")
+                values.append(int(value))
+            if len(values) != shape[1]:
+                raise InputFileError(f"{path}: row {lineno} has {len(values)} values; expected {shape[1]} (one per class)")
+            rows.append(values)
+    if len(rows) != shape[0]:
+        raise InputFileError(f"{path}: {len(rows)} rows of levels; expected {shape[0]} (one per hidden neuron)")
+    return np.array(rows, dtype=int)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return np.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def save_levels(path: Path, levels: np.ndarray) -> None:
+    """Write a level map as CSV (no header), atomically."""
+    from compact_models.io import atomic_write_text
+
+    atomic_write_text(Path(path), "".join(",".join(str(int(v)) for v in row) + "\n" for row in levels))
+
+
+def random_levels(seed: int, shape: tuple = (N_HIDDEN, N_CLASSES)) -> np.ndarray:
+    """A seeded random level map, uniform over -7..7."""
+    return np.random.default_rng(seed).integers(-MAX_LEVEL, MAX_LEVEL + 1, size=shape)
+
+
+def target_states(levels: np.ndarray, array_shape: tuple = (24, 24), zero_state: str = "g1") -> np.ndarray:
+    """The state code (0 = reset, 1..8 = G1..G8) of every array cell for a level map.
+
+    Positive columns on bitlines 0..C-1, negative on C..2C-1; further bitlines stay reset.
+    """
+    if zero_state not in ZERO_STATES:
+        raise ParameterError(f"zero_state={zero_state!r} must be one of {', '.join(ZERO_STATES)}")
+    levels = np.asarray(levels, dtype=int)
+    n_in, n_out = levels.shape
+    if n_in > array_shape[0] or 2 * n_out > array_shape[1]:
+        raise ParameterError(f"a {n_in}x{n_out} layer needs at least {n_in}x{2 * n_out} cells; the array is {array_shape}")
+    if np.abs(levels).max(initial=0) > MAX_LEVEL:
+        raise ParameterError(f"levels must lie in -7..7, got {levels.min()}..{levels.max()}")
+    states = np.zeros(array_shape, dtype=int)
+    pos = np.where(levels > 0, levels, 0)
+    neg = np.where(levels < 0, -levels, 0)
+    if zero_state == "g1":
+        states[:n_in, :n_out] = pos + 1
+        states[:n_in, n_out : 2 * n_out] = neg + 1
+    else:
+        states[:n_in, :n_out] = pos
+        states[:n_in, n_out : 2 * n_out] = neg
+    return states
+
+
+def weights_from_conductance(g_nS: np.ndarray, n_out: int = N_CLASSES, n_in: int = N_HIDDEN) -> np.ndarray:
+    """Differential weights G+ - G- (nS) of the layer from an array conductance map (nS)."""
+    return g_nS[:n_in, :n_out] - g_nS[:n_in, n_out : 2 * n_out]
+
+
+def level_of_cells(levels: np.ndarray, array_shape: tuple = (24, 24)) -> np.ndarray:
+    """The signed weight level each array cell belongs to (0 for unused cells), for plots."""
+    n_in, n_out = levels.shape
+    out = np.zeros(array_shape, dtype=int)
+    out[:n_in, :n_out] = levels
+    out[:n_in, n_out : 2 * n_out] = levels
+    return out

@@ -1,0 +1,369 @@
+"""Weight transfer into a simulated array: the half-bias (V/2, ISPVA) and fast (triangular) schemes.
+
+Both schemes run as ngspice transients on the whole array, so half-select disturbs and line
+resistance act as they would. ngspice resets every switch to its instance flag at the start of an
+analysis, so the states are carried between analyses here: the cell voltages of the write
+transient are replayed through the switch hysteresis (`switch_states_after`) and become the
+instance flags of the next netlist. After every write the programming error (paper 001: Gaussian,
+sigma 1.06 nS, truncated at 4 nS) is drawn for the written cell and realised as that cell's
+switch-conductance scale. The result is then verified by a read-out (`read_conductance_S`).
+
+* **fast** (Fig. 7b): per wordline and per state present on it, one triangular pulse (2 ms) of
+  the state's set amplitude on the selected wordline, V/2 on the others, bitlines at GND (write)
+  or VIH = V/2 (inhibit); all cells of one wordline with the same state are written together.
+  A verify read-out follows, and cells outside the tolerance are reset and rewritten the same way
+  (``max_passes``; 1 is the paper's open-loop transfer).
+* **half-bias** (Fig. 7a): per cell, +V/2 on its wordline and -V/2 on its bitline (others at
+  0 V), rectangular pulses (2 ms), a 1 V read after every pulse; cells outside the tolerance are
+  reset and set again with the amplitude corrected by the measured error (ISPVA), at most
+  ``max_passes`` times.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arrays.netlist import CrossbarParams, device_array_netlist, reset_cells
+from arrays.readout import read_conductance_S
+from compact_models import simulator
+from compact_models.base import DeviceVariation, SwitchCell, switch_states_after
+from compact_models.errors import ParameterError
+from compact_models.ht_rram import ProgrammingError, scale_for_read
+from compact_models.waveforms import Waveform
+
+logger = logging.getLogger(__name__)
+
+SCHEMES = ("fast", "half-bias")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransferConfig:
+    """How a transfer runs."""
+
+    scheme: str = "fast"
+    """``fast`` (triangular pulses, paper 001 Fig. 7b) or ``half-bias`` (V/2 ISPVA, Fig. 7a)."""
+    pulse_width_s: float = 2e-3
+    """Width of the programming pulses, s (paper 001: 2 ms in the array model)."""
+    read_width_s: float = 100e-6
+    """Width of the 1 V reads after each half-bias pulse, s."""
+    tolerance_nS: float = 2.0
+    """Verify tolerance, nS (paper 001: 2 nS)."""
+    max_passes: int = 3
+    """Write passes at most: the first write and up to max_passes - 1 verify-and-rewrite passes."""
+    reset_V: float = -1.6
+    """Reset pulse amplitude, V (paper 001: -1.6 V)."""
+    ispva_gain: float = 0.5
+    """Fraction of the measured error corrected by the next amplitude (half-bias ISPVA)."""
+
+    def __post_init__(self):
+        if self.scheme not in SCHEMES:
+            raise ParameterError(f"scheme {self.scheme!r} is unknown; choose one of {', '.join(SCHEMES)}")
+        if not 1 <= self.max_passes <= 20:
+            raise ParameterError(f"max_passes={self.max_passes!r} must be within 1..20")
+        if not 0 < self.tolerance_nS <= 20:
+            raise ParameterError(f"tolerance_nS={self.tolerance_nS!r} must be within 0..20 nS")
+        if not 1e-6 <= self.pulse_width_s <= 1.0:
+            raise ParameterError(f"pulse_width_s={self.pulse_width_s!r} must be within 1 us..1 s")
+
+
+@dataclass
+class ArrayState:
+    """The programmable state of every cell of a simulated array."""
+
+    device: object
+    xbar: CrossbarParams
+    cells: list
+
+    @classmethod
+    def fresh(cls, device, xbar: CrossbarParams, variation: DeviceVariation | None = None, seed: int = 0) -> "ArrayState":
+        """All cells reset, with device-to-device variation drawn per cell when given."""
+        cells = reset_cells(xbar)
+        if variation is not None and variation.active:
+            rng = np.random.default_rng([seed, 1])
+            cells = [[variation.draw(device, rng) for _ in range(xbar.cols)] for _ in range(xbar.rows)]
+        return cls(device, xbar, cells)
+
+    def nominal_conductance_S(self) -> np.ndarray:
+        """Read conductance of every cell from the device equations (no wires), S."""
+        return np.array([[self.device.read_conductance_of(c) for c in row] for row in self.cells])
+
+
+@dataclass
+class Phase:
+    """One write transient: the source waveforms and which cells each pulse selected."""
+
+    name: str
+    wl: list
+    bl: list
+    writes: list = field(default_factory=list)
+    n_pulses: int = 0
+
+    @property
+    def end_s(self) -> float:
+        return max(w.end_s for w in self.wl + self.bl)
+
+    def pad(self):
+        end = self.end_s
+        for w in self.wl + self.bl:
+            if w.end_s < end:
+                w.wait(end - w.end_s)
+
+
+@dataclass
+class TransferResult:
+    """What a transfer produced."""
+
+    cells: pd.DataFrame
+    summary: dict
+    state: ArrayState
+    phases: list
+    netlists: dict
+
+
+def _new_phase(name: str, xbar: CrossbarParams) -> Phase:
+    return Phase(name, [Waveform() for _ in range(xbar.rows)], [Waveform() for _ in range(xbar.cols)])
+
+
+def _add_fast_pulse(phase: Phase, row: int, amplitude: float, selected_cols, width: float):
+    """A triangular pulse on wordline ``row``; V/2 elsewhere; selected bitlines at GND."""
+    half = amplitude / 2
+    for i, w in enumerate(phase.wl):
+        w.triangle(amplitude if i == row else half, width, gap_s=width / 20)
+    for j, w in enumerate(phase.bl):
+        w.triangle(0.0 if j in selected_cols else half, width, gap_s=width / 20)
+    phase.n_pulses += 1
+
+
+def fast_phase(state: ArrayState, targets: np.ndarray, to_write: np.ndarray, cfg: TransferConfig, name: str) -> Phase:
+    """Triangular pulses: reset the cells to rewrite (wordline by wordline), then one pulse per state."""
+    dev = state.device
+    phase = _new_phase(name, state.xbar)
+    for i in range(state.xbar.rows):
+        cols = np.flatnonzero(to_write[i])
+        if cols.size == 0:
+            continue
+        dirty = [j for j in cols if state.cells[i][j].closed]
+        if dirty:
+            _add_fast_pulse(phase, i, cfg.reset_V, set(dirty), cfg.pulse_width_s)
+        for level in sorted(set(targets[i, cols]) - {0}):
+            sel = [int(j) for j in cols if targets[i, j] == level]
+            _add_fast_pulse(phase, i, dev.set_amplitude_V(int(level)), set(sel), cfg.pulse_width_s)
+            phase.writes.append(((i, tuple(sel)), phase.end_s))
+    phase.pad()
+    return phase
+
+
+def half_bias_phase(state: ArrayState, targets: np.ndarray, to_write: np.ndarray, amplitudes: np.ndarray,
+                    cfg: TransferConfig, name: str) -> Phase:
+    """Per cell: +V/2 on its wordline, -V/2 on its bitline (reset first if needed), then a 1 V read."""
+    phase = _new_phase(name, state.xbar)
+    gap = cfg.pulse_width_s / 20
+    read_V = state.device.read_V
+
+    def pulse_and_read(i, j, amplitude, label):
+        for r, w in enumerate(phase.wl):
+            w.rect_then(amplitude / 2 if r == i else 0.0, cfg.pulse_width_s, read_V if r == i else 0.0,
+                        cfg.read_width_s, label, gap_s=gap)
+        for c, w in enumerate(phase.bl):
+            w.rect_then(-amplitude / 2 if c == j else 0.0, cfg.pulse_width_s, 0.0, cfg.read_width_s, label, gap_s=gap)
+        phase.n_pulses += 1
+
+    for i, j in zip(*np.nonzero(to_write)):
+        if state.cells[i][j].closed:
+            pulse_and_read(i, j, cfg.reset_V, "reset")
+        if targets[i, j] > 0:
+            pulse_and_read(i, j, amplitudes[i, j], "set")
+            phase.writes.append(((int(i), (int(j),)), phase.wl[0].end_s))
+    phase.pad()
+    return phase
+
+
+def run_phase(state: ArrayState, phase: Phase, backend: str = "auto") -> str:
+    """Simulate one write transient and carry every cell's switch states out of it."""
+    xbar = state.xbar
+    net = device_array_netlist(state.device, xbar, state.cells, [w.pwl() for w in phase.wl], [w.pwl() for w in phase.bl],
+                               title=phase.name)
+    save = [f"v(w{i}_{j})" for i in range(xbar.rows) for j in range(xbar.cols)]
+    save += [f"v(b{i}_{j})" for i in range(xbar.rows) for j in range(xbar.cols)]
+    step = phase_max_step(phase)
+    res = simulator.run(net, f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save, backend=backend)
+    for i in range(xbar.rows):
+        for j in range(xbar.cols):
+            v = res[f"v(w{i}_{j})"] - res[f"v(b{i}_{j})"]
+            cell = state.cells[i][j]
+            closed = switch_states_after(state.device, cell, v)
+            if closed != cell.closed:
+                state.cells[i][j] = replace(cell, closed=closed, g_scale=1.0)
+    return net
+
+
+def phase_max_step(phase: Phase) -> float:
+    """The transient's maximum step: a quarter pulse (breakpoints pin every corner of the PWL)."""
+    return max(phase.wl[0].edge_s * 10, 2e-3 / 4)
+
+
+CEILING_MARGIN_S = 0.02e-9
+
+
+def apply_programming_error(state: ArrayState, cells, error: ProgrammingError, rng: np.random.Generator) -> int:
+    """Draw the write error of each written cell and realise it as the cell's switch scale.
+
+    A cell cannot read above the device's ceiling (HT-RRAM: 81.0 nS, Ri at 1 V), 1 nS over G8; a
+    draw beyond it is capped just below the ceiling. Returns how many draws were capped.
+    """
+    dev = state.device
+    ceiling = dev.max_read_conductance_S - CEILING_MARGIN_S
+    capped = 0
+    for i, j in cells:
+        cell = replace(state.cells[i][j], g_scale=1.0)
+        draw = float(error.draw_nS(rng)) * 1e-9
+        if not cell.closed:
+            state.cells[i][j] = cell
+            continue
+        drawn = dev.read_conductance_of(cell) + draw
+        if drawn > ceiling:
+            drawn = ceiling
+            capped += 1
+        state.cells[i][j] = replace(cell, g_scale=scale_for_read(dev, cell, drawn))
+    return capped
+
+
+def target_conductance_S(device, targets: np.ndarray) -> np.ndarray:
+    """Target read conductance of each state code (0 = the reset HRS), S."""
+    g = np.array([device.hrs_conductance_S] + [v * 1e-9 for v in device.g_levels_nS])
+    return g[targets]
+
+
+def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferConfig(), xbar: CrossbarParams | None = None,
+                    error: ProgrammingError = ProgrammingError(), variation: DeviceVariation | None = None,
+                    seed: int = 0, backend: str = "auto", progress=None, state: ArrayState | None = None) -> TransferResult:
+    """Write the state map ``targets`` (0 = reset, 1..8) into a simulated array by ``cfg.scheme``.
+
+    Cells whose target is 0 are not written. ``progress`` is called with a message per step.
+    """
+    xbar = xbar or CrossbarParams(rows=targets.shape[0], cols=targets.shape[1])
+    if targets.shape != xbar.shape:
+        raise ParameterError(f"target map is {targets.shape}, the array is {xbar.shape}")
+    if not hasattr(device, "set_amplitude_V"):
+        raise ParameterError(f"device {device.name!r} has no set-amplitude programming; weight transfer supports ht-rram")
+    state = state or ArrayState.fresh(device, xbar, variation, seed)
+    g_before = state.nominal_conductance_S()
+    rng = np.random.default_rng([seed, 2])
+    g_target = target_conductance_S(device, targets)
+    written = targets > 0
+    to_write = written.copy()
+    pulses = np.zeros(xbar.shape, dtype=int)
+    amplitudes = np.zeros(xbar.shape)
+    for code in range(1, len(device.g_levels_nS) + 1):
+        amplitudes[targets == code] = device.set_amplitude_V(code)
+    gain = cfg.ispva_gain * (device.set_amplitude_V(8) - device.set_amplitude_V(1)) / (device.g_levels_nS[-1] - device.g_levels_nS[0])
+    phases, netlists = [], {}
+    sim_wall = 0.0
+    g_read = None
+    n_passes = 0
+    n_capped = 0
+    for n in range(1, cfg.max_passes + 1):
+        if not to_write.any():
+            break
+        n_passes = n
+        name = f"pass{n}"
+        if cfg.scheme == "fast":
+            phase = fast_phase(state, targets, to_write, cfg, name)
+        else:
+            phase = half_bias_phase(state, targets, to_write, amplitudes, cfg, name)
+        _say(progress, f"{cfg.scheme} pass {n}: {int(to_write.sum())} cells, {phase.n_pulses} pulses, {phase.end_s * 1e3:.0f} ms simulated")
+        t0 = time.perf_counter()
+        netlists[name] = run_phase(state, phase, backend)
+        sim_wall += time.perf_counter() - t0
+        pulses += _pulses_per_cell(phase, xbar)
+        written_now = [(i, j) for (i, cols), _t in phase.writes for j in cols]
+        n_capped += apply_programming_error(state, written_now, error, rng)
+        phases.append(phase)
+        _say(progress, f"{cfg.scheme} pass {n}: verify read-out")
+        t0 = time.perf_counter()
+        g_read = read_conductance_S(device, xbar, state.cells, backend)
+        sim_wall += time.perf_counter() - t0
+        err_nS = (g_read - g_target) * 1e9
+        to_write = written & (np.abs(err_nS) > cfg.tolerance_nS)
+        if cfg.scheme == "half-bias":
+            amplitudes = np.where(to_write, np.clip(amplitudes - gain * err_nS, 3.0, 4.2), amplitudes)
+    if g_read is None:
+        g_read = read_conductance_S(device, xbar, state.cells, backend)
+    frame, summary = _statistics(targets, g_target, g_read, written, pulses, g_before)
+    summary.update({
+        "scheme": cfg.scheme,
+        "device": device.name,
+        "n_passes": n_passes,
+        "n_pulses": int(sum(p.n_pulses for p in phases)),
+        "simulated_time_s": float(sum(p.end_s for p in phases)),
+        "sim_wall_s": round(sim_wall, 3),
+        "programming_error_sigma_nS": error.sigma_nS,
+        "tolerance_nS": cfg.tolerance_nS,
+        "errors_capped_at_ceiling": n_capped,
+    })
+    return TransferResult(frame, summary, state, phases, netlists)
+
+
+def _say(progress, message):
+    logger.info(message)
+    if progress is not None:
+        progress(message)
+
+
+def _pulses_per_cell(phase: Phase, xbar: CrossbarParams) -> np.ndarray:
+    out = np.zeros(xbar.shape, dtype=int)
+    for (i, cols), _t in phase.writes:
+        for j in cols:
+            out[i, j] += 1
+    return out
+
+
+def _statistics(targets, g_target, g_read, written, pulses, g_before):
+    rows, cols = np.indices(targets.shape)
+    err = (g_read - g_target) * 1e9
+    frame = pd.DataFrame({
+        "wordline": rows.ravel(),
+        "bitline": cols.ravel(),
+        "state": targets.ravel(),
+        "target_nS": g_target.ravel() * 1e9,
+        "final_nS": g_read.ravel() * 1e9,
+        "error_nS": err.ravel(),
+        "pulses": pulses.ravel(),
+        "written": written.ravel(),
+    })
+    e = err[written]
+    untouched = ((g_read - g_before) * 1e9)[~written]
+    summary = {
+        "n_cells": int(written.sum()),
+        "within_2nS_fraction": float(np.mean(np.abs(e) <= 2.0)) if e.size else float("nan"),
+        "within_4nS_fraction": float(np.mean(np.abs(e) <= 4.0)) if e.size else float("nan"),
+        "rmse_nS": float(np.sqrt(np.mean(e**2))) if e.size else float("nan"),
+        "mae_nS": float(np.mean(np.abs(e))) if e.size else float("nan"),
+        "max_abs_error_nS": float(np.abs(e).max()) if e.size else float("nan"),
+        "unwritten_max_drift_nS": float(np.abs(untouched).max()) if untouched.size else 0.0,
+        "n_unwritten": int(untouched.size),
+    }
+    return frame, summary
+
+
+def write_pwl(phases: list, netlists: dict, folder: Path) -> list:
+    """Write every phase's sources as PWL text files and its netlist (inline PWL sources)."""
+    from compact_models.io import atomic_write_text
+
+    written = []
+    for phase in phases:
+        d = Path(folder) / phase.name
+        d.mkdir(parents=True, exist_ok=True)
+        for i, w in enumerate(phase.wl):
+            w.write_text(d / f"wl{i}.txt")
+        for j, w in enumerate(phase.bl):
+            w.write_text(d / f"bl{j}.txt")
+        step = phase_max_step(phase)
+        atomic_write_text(d / "transfer.cir", netlists[phase.name] + f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}\n.end\n")
+        written.append(d)
+    return written

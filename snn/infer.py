@@ -1,0 +1,203 @@
+"""SNN inference on the simulated array: ``python -m snn.infer --variant qt --images-per-class 20``.
+
+Trains (or loads from the cache) the quantised network, transfers its second layer into the
+simulated 24 x 24 array with `arrays.transfer`, runs every image's hidden spikes through the array in
+ngspice (in parallel with ``--jobs``) and writes ``summary.json`` (``accuracy``,
+``snn_ideal_accuracy``, ``ann_accuracy``, ``n_images``, ``confusion``), ``images.csv``, the
+confusion-matrix figure (Fig. 11b, c), the level CSV of the second layer and the inference PWL files.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from compact_models.cli import add_common_arguments, fail, prepare_out_dir, setup_logging
+from compact_models.errors import ParameterError, RRAMError
+
+
+@dataclass
+class InferenceRun:
+    """Everything an inference run produced, for the API and the writers."""
+
+    variant: str
+    images: pd.DataFrame
+    summary: dict
+    hidden: np.ndarray
+    layer: object
+    step_currents_nA: np.ndarray = field(default=None)
+
+
+def _infer_one(device, xbar, cells, spikes, mode, backend):
+    from snn.inference import infer_image
+
+    return infer_image(device, xbar, cells, spikes, mode=mode, backend=backend)
+
+
+def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: str = "fast", seed: int = 0,
+                  jobs: int = 1, mode: str = "transient", sigma_nS: float = 1.06, backend: str = "auto",
+                  layer=None, progress=None, image_index: np.ndarray | None = None) -> InferenceRun:
+    """Transfer ``net``'s second layer (unless ``layer`` is given) and classify test images on the array."""
+    from joblib import Parallel, delayed
+
+    from arrays.netlist import CrossbarParams
+    from arrays.transfer import transfer_layer
+    from compact_models.devices import device_params
+    from snn.data import images_per_class as pick
+    from snn.inference import MODES
+    from snn.spiking import convert
+
+    if mode not in MODES:
+        raise ParameterError(f"mode {mode!r} is unknown; choose one of {', '.join(MODES)}")
+    if jobs < 1:
+        raise ParameterError(f"--jobs {jobs} must be at least 1")
+    device = device_params("ht-rram")
+    if layer is None:
+        layer = transfer_layer(np.asarray(net.levels2), scheme=scheme, seed=seed, sigma_nS=sigma_nS, backend=backend,
+                               progress=progress)
+    xbar = CrossbarParams(r_wire_wl_ohm=layer.summary["r_wire_ohm"], r_wire_bl_ohm=layer.summary["r_wire_ohm"],
+                          r_contact_ohm=layer.summary["r_contact_ohm"])
+    cells = layer.result.state.cells
+    idx = image_index if image_index is not None else pick(data.test_y, images_per_class, seed)
+    snn = convert(net, data.train_x)
+    hidden = snn.hidden_spikes(data.test_x[idx])
+    ideal = snn.ideal_output(hidden).argmax(1)
+    if progress:
+        progress(f"{variant}: {len(idx)} images through the array ({mode}, {jobs} job{'s' if jobs > 1 else ''})")
+    tasks = (delayed(_infer_one)(device, xbar, cells, hidden[k], mode, backend) for k in range(len(idx)))
+    results = list(Parallel(n_jobs=jobs, backend="loky")(tasks))
+    predicted = np.array([r["predicted"] for r in results])
+    labels = data.test_y[idx]
+    diff = np.array([r["diff_current_nA"] for r in results])
+    images = pd.DataFrame({"test_index": idx, "label": labels, "predicted": predicted, "predicted_ideal": ideal,
+                           "correct": predicted == labels, "n_hidden_spikes": hidden.sum(axis=(1, 2))})
+    for c in range(10):
+        images[f"diff_current_class{c}_nA"] = diff[:, c]
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    summary = {
+        "variant": variant,
+        "accuracy": float(np.mean(predicted == labels)),
+        "snn_ideal_accuracy": float(np.mean(ideal == labels)),
+        "ann_accuracy": net.accuracy(data.test_x, data.test_y),
+        "ann_accuracy_n_images": int(len(data.test_y)),
+        "n_images": int(len(idx)),
+        "agreement_with_ideal": float(np.mean(predicted == ideal)),
+        "confusion": confusion.tolist(),
+        "mode": mode,
+        "scheme": layer.summary["scheme"],
+        "seed": seed,
+        "data": data.describe(),
+        "snn_threshold": snn.threshold,
+        "steps": snn.steps,
+        "transfer": {k: v for k, v in layer.summary.items()},
+    }
+    return InferenceRun(variant, images, summary, hidden, layer,
+                        np.array([r["step_currents_nA"] for r in results]))
+
+
+def plot_confusion(ax, confusion: np.ndarray, title: str = ""):
+    """Confusion matrix (Fig. 11b, c)."""
+    im = ax.imshow(confusion, cmap="Blues")
+    for (i, j), v in np.ndenumerate(confusion):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > confusion.max() / 2 else "black")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    ax.figure.colorbar(im, ax=ax)
+    return ax
+
+
+def write_inference_pwl(folder: Path, run: InferenceRun, read_V: float) -> None:
+    """One include file per image with the 24 wordline sources of its inference transient."""
+    from compact_models.io import atomic_write_text
+    from snn.inference import spike_pwl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, test_index in enumerate(run.images.test_index):
+        specs = spike_pwl(run.hidden[k], read_V)
+        body = "".join(f"Vwl{i} wl{i} 0 {spec}\n" for i, spec in enumerate(specs))
+        atomic_write_text(folder / f"image{int(test_index):05d}.inc", f"* hidden spikes of test image {int(test_index)}\n" + body)
+
+
+def write_run(out: Path, run: InferenceRun) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from arrays.mapping import save_levels
+    from arrays.transfer import write_figures
+    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
+
+    v = run.variant
+    save_levels(out / f"levels_{v}.csv", run.layer.levels)
+    atomic_write_csv(out / f"images_{v}.csv", run.images)
+    cols = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses", "written"]
+    atomic_write_csv(out / f"transfer_{v}.csv", run.layer.cells[cols])
+    write_inference_pwl(out / "pwl" / v, run, 1.0)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    plot_confusion(ax, np.array(run.summary["confusion"]),
+                   f"{v.upper()}: accuracy {run.summary['accuracy']:.1%} on {run.summary['n_images']} images")
+    atomic_save_figure(out / f"confusion_{v}.png", fig)
+    plt.close(fig)
+    figdir = out / f"transfer_{v}"
+    figdir.mkdir(exist_ok=True)
+    write_figures(figdir, run.layer)
+    atomic_write_json(out / "summary.json", run.summary)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m snn.infer",
+                                     description="Rate-coded SNN inference on MNIST with the second layer on the simulated array.")
+    parser.add_argument("--variant", choices=["qt", "qtpr"], default="qt", help="quantised (qt) or quantised and pruned (qtpr)")
+    parser.add_argument("--images-per-class", type=int, default=20, help="test images per class (default 20)")
+    parser.add_argument("--scheme", choices=["fast", "half-bias"], default="fast", help="weight-transfer scheme")
+    parser.add_argument("--mode", choices=["transient", "quasi-static"], default="transient",
+                        help="one transient per image (default), or one DC sweep over the time steps (about 10x faster)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of training, image choice, write errors")
+    parser.add_argument("--jobs", type=int, default=1, help="images simulated in parallel processes")
+    parser.add_argument("--sigma-nS", type=float, default=1.06, help="programming-error sigma, nS")
+    parser.add_argument("--mnist-dir", default=None, help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new folder under runs/)")
+    add_common_arguments(parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    if args.images_per_class < 1:
+        return fail(f"--images-per-class {args.images_per_class} must be at least 1")
+    if args.jobs < 1:
+        return fail(f"--jobs {args.jobs} must be at least 1")
+    try:
+        from snn.data import load_mnist
+        from snn.models import trained_variants
+
+        data = load_mnist(args.mnist_dir)
+        out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"infer-{args.variant}-%Y%m%d-%H%M%S"))
+        say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
+        net = trained_variants(data, variants=(args.variant,), progress=say)[args.variant]
+        run = run_inference(data, net, args.variant, args.images_per_class, args.scheme, args.seed, args.jobs, args.mode,
+                            args.sigma_nS, progress=say)
+        write_run(out, run)
+    except RRAMError as exc:
+        return fail(str(exc))
+    s = run.summary
+    print(f"{args.variant}: accuracy on the array {s['accuracy']:.3f} ({s['n_images']} images), ideal SNN "
+          f"{s['snn_ideal_accuracy']:.3f}, ANN {s['ann_accuracy']:.4f} ({s['ann_accuracy_n_images']} images); wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

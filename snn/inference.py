@@ -1,0 +1,123 @@
+"""Layer 2 of the SNN on the simulated array, in ngspice.
+
+The hidden spikes of one image drive the 24 wordlines (1 V for a spike, 0 V otherwise), every
+bitline is held at 0 V, and the class is the output with the largest accumulated differential
+current (positive bitline c minus negative bitline 10 + c). Two modes run the same read-regime
+netlist (switch banks frozen: at 1 V no switch can move):
+
+* ``transient``: the spikes as PWL pulses, one transient per image; the reference, and what the
+  power integrator needs (the simulator's own time points).
+* ``quasi-static``: one DC sweep over the time-step index, the wordline drivers selecting each step's
+  spikes; capacitors carry no current, so each step's currents are the transient's plateau currents
+  without the edges. About ten times cheaper; validated against the transient in the tests.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from arrays.netlist import CrossbarParams, device_array_netlist
+from compact_models import simulator
+from compact_models.waveforms import pwl_text
+
+MODES = ("transient", "quasi-static")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpikeTiming:
+    """Timing of the spike pulses of one inference transient."""
+
+    step_s: float = 1e-3
+    """Length of one time step, s."""
+    pulse_s: float = 0.5e-3
+    """Plateau of a spike, s."""
+    edge_s: float = 20e-6
+    """Rise and fall of a spike, s."""
+
+
+def spike_pwl(spikes: np.ndarray, volts: float, timing: SpikeTiming = SpikeTiming()) -> list:
+    """PWL specs (one per wordline) for a steps x wordlines spike raster.
+
+    Every spike is a separate pulse with an explicit 0 V corner just before its rising edge.
+    """
+    steps, lines = spikes.shape
+    e, w, T = timing.edge_s, timing.pulse_s, timing.step_s
+    specs = []
+    for i in range(lines):
+        t, v = [0.0], [0.0]
+        for k in np.flatnonzero(spikes[:, i]):
+            t0 = k * T + e
+            t += [t0, t0 + e, t0 + e + w, t0 + 2 * e + w]
+            v += [0.0, volts, volts, 0.0]
+        t.append(steps * T)
+        v.append(0.0)
+        specs.append(pwl_text(t, v))
+    return specs
+
+
+def plateau_windows(steps: int, timing: SpikeTiming = SpikeTiming()) -> list:
+    """(start, end) of the spike plateau of every step."""
+    e, w, T = timing.edge_s, timing.pulse_s, timing.step_s
+    return [(k * T + 2 * e, k * T + 2 * e + w) for k in range(steps)]
+
+
+def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mode: str,
+                      timing: SpikeTiming = SpikeTiming()) -> tuple:
+    """The deck and analysis line of one image's inference."""
+    steps = spikes.shape[0]
+    if mode == "transient":
+        specs = spike_pwl(_pad(spikes, xbar.rows), device.read_V, timing)
+        net = device_array_netlist(device, xbar, cells, specs, ["0"] * xbar.cols, title="inference", static=True)
+        step = timing.pulse_s / 2
+        return net, f".tran {step:.6g} {steps * timing.step_s:.9g} 0 {step:.6g}"
+    if mode == "quasi-static":
+        drivers = ["Vsel sel 0 0", "Rsel sel 0 1"]
+        padded = _pad(spikes, xbar.rows)
+        for i in range(xbar.rows):
+            terms = [f"((abs(V(sel)-{k})<0.5) ? {device.read_V:.9g} : 0)" for k in np.flatnonzero(padded[:, i])]
+            drivers.append(f"Bwl{i} wl{i} 0 V={' + '.join(terms) if terms else '0'}")
+        net = device_array_netlist(device, xbar, cells, None, ["0"] * xbar.cols, title="inference (quasi-static)",
+                                   drivers=drivers, static=True)
+        return net, f".dc vsel 0 {steps - 1} 1"
+    from compact_models.errors import ParameterError
+
+    raise ParameterError(f"mode {mode!r} is unknown; choose one of {', '.join(MODES)}")
+
+
+def _pad(spikes: np.ndarray, rows: int) -> np.ndarray:
+    if spikes.shape[1] == rows:
+        return spikes
+    out = np.zeros((spikes.shape[0], rows), dtype=bool)
+    out[:, : spikes.shape[1]] = spikes
+    return out
+
+
+def bitline_step_currents(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mode: str = "transient",
+                          timing: SpikeTiming = SpikeTiming(), backend: str = "auto", save_extra=(), return_result=False):
+    """Bitline currents (A) of every step (steps x bitlines): plateau means, or the DC points."""
+    net, analysis = inference_netlist(device, xbar, cells, spikes, mode, timing)
+    save = [f"i(vbl{j})" for j in range(xbar.cols)] + list(save_extra)
+    res = simulator.run(net, analysis, save=save, backend=backend)
+    if mode == "quasi-static":
+        currents = np.array([res[f"i(vbl{j})"] for j in range(xbar.cols)]).T
+    else:
+        from compact_models.waveforms import sample_windows
+
+        windows = plateau_windows(spikes.shape[0], timing)
+        currents = np.array([sample_windows(res.time, res[f"i(vbl{j})"], windows) for j in range(xbar.cols)]).T
+    return (currents, res) if return_result else currents
+
+
+def classify(currents: np.ndarray, n_classes: int = 10) -> tuple:
+    """Class and the accumulated differential currents (A) from steps x bitlines currents."""
+    total = currents.sum(axis=0)
+    diff = total[:n_classes] - total[n_classes: 2 * n_classes]
+    return int(np.argmax(diff)), diff
+
+
+def infer_image(device, xbar, cells, spikes, mode="transient", timing: SpikeTiming = SpikeTiming(), backend="auto") -> dict:
+    """One image through the array: its class and accumulated differential currents."""
+    currents = bitline_step_currents(device, xbar, cells, spikes, mode, timing, backend)
+    label, diff = classify(currents)
+    return {"predicted": label, "diff_current_nA": diff * 1e9, "step_currents_nA": currents * 1e9}

@@ -1,0 +1,159 @@
+"""Weight mapping, weight files, and the two transfer schemes simulated in ngspice."""
+import json
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from arrays.mapping import load_levels, random_levels, target_states, weights_from_conductance
+from arrays.netlist import CrossbarParams
+from arrays.programming import ArrayState, TransferConfig, transfer_states
+from arrays.transfer import main, transfer_layer
+from compact_models.base import SwitchCell
+from compact_models.errors import InputFileError, ParameterError
+from compact_models.ht_rram import HTRRAMParams, ProgrammingError
+
+P = HTRRAMParams()
+SMALL = CrossbarParams(rows=8, cols=8)
+
+
+def test_levels_map_to_differential_pairs():
+    levels = np.array([[5, -3, 0]])
+    g1 = target_states(levels, (1, 8), "g1")
+    np.testing.assert_array_equal(g1[0, :6], [6, 1, 1, 1, 4, 1])  # +5 = G6 - G1, -3 = G1 - G4, 0 = G1 - G1
+    assert g1[0, 6:].tolist() == [0, 0]
+    hrs = target_states(levels, (1, 8), "hrs")
+    np.testing.assert_array_equal(hrs[0, :6], [5, 0, 0, 0, 3, 0])
+    g = np.array([0, 0] + [v for v in P.g_levels_nS])[g1]
+    np.testing.assert_allclose(weights_from_conductance(g, 3, 1), [[50, -30, 0]])
+    with pytest.raises(ParameterError, match="zero_state='low' must be one of g1, hrs"):
+        target_states(levels, (1, 8), "low")
+
+
+def _write(tmp_path, text, name="w.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_weight_file_round_trip_with_header_and_comments(tmp_path):
+    levels = random_levels(4)
+    body = "# trained levels\n" + ",".join(f"c{k}" for k in range(10)) + "\n"
+    body += "".join(",".join(map(str, row)) + "\n" for row in levels)
+    np.testing.assert_array_equal(load_levels(_write(tmp_path, body)), levels)
+
+
+@pytest.mark.parametrize(
+    "mutate,match",
+    [
+        (lambda rows: rows[:-1], r"w\.csv: 23 rows of levels; expected 24"),
+        (lambda rows: rows[:3] + [rows[3] + ",1"] + rows[4:], r"w\.csv: row 4 has 11 values; expected 10"),
+        (lambda rows: rows[:5] + ["9" + rows[5][rows[5].index(","):]] + rows[6:], r"w\.csv: row 6, column 1: level 9 is outside -7..7"),
+        (lambda rows: rows[:2] + ["x" + rows[2][rows[2].index(","):]] + rows[3:], r"w\.csv: row 3, column 1: 'x' is not a number"),
+        (lambda rows: rows[:1] + ["1.5" + rows[1][rows[1].index(","):]] + rows[2:], r"w\.csv: row 2, column 1: '1.5' is not a whole number"),
+    ],
+)
+def test_malformed_weight_files_name_file_row_and_value(tmp_path, mutate, match):
+    rows = [",".join(map(str, r)) for r in random_levels(2)]
+    with pytest.raises(InputFileError, match=match):
+        load_levels(_write(tmp_path, "\n".join(mutate(rows)) + "\n"))
+
+
+def test_cli_bad_weight_file_exits_without_output_folder(tmp_path):
+    bad = _write(tmp_path, "1,2,3\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "arrays.transfer", "--weights", str(bad), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert f"error: {bad}: row 1 has 3 values; expected 10" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+    proc = subprocess.run([sys.executable, "-m", "arrays.transfer", "--scheme", "nonsense"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice: 'nonsense'" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def small_targets():
+    return target_states(random_levels(11, (8, 3)), SMALL.shape)
+
+
+def _preset_unwritten(state):
+    """Program the cells outside the layer (bitlines 6, 7) to G5 so a disturb would show."""
+    for i in range(SMALL.rows):
+        for j in (6, 7):
+            state.cells[i][j] = SwitchCell(closed=P.closed_for_level(5))
+    return state
+
+
+@pytest.mark.parametrize("scheme", ["fast", "half-bias"])
+def test_error_free_transfer_is_exact_and_disturbs_nothing(scheme):
+    # 'hrs' mapping: zeros and partners stay reset and unwritten, among the written cells.
+    targets = target_states(random_levels(11, (8, 3)), SMALL.shape, zero_state="hrs")
+    state = _preset_unwritten(ArrayState.fresh(P, SMALL))
+    res = transfer_states(P, targets, TransferConfig(scheme=scheme), xbar=SMALL,
+                          error=ProgrammingError(sigma_nS=0), state=state)
+    cells = res.cells
+    written = cells[cells.written]
+    assert len(written) == int((targets > 0).sum()) > 15
+    assert written.error_nS.abs().max() < 0.5
+    assert res.summary["n_passes"] == 1
+    untouched = cells[~cells.written]
+    # Cells never selected keep their state through every pulse: G5 stays at 50 nS, reset at HRS.
+    assert (untouched[untouched.bitline >= 6].final_nS - 50.0).abs().max() < 0.5
+    reset = untouched[untouched.bitline < 6]
+    assert len(reset) > 10
+    assert (reset.final_nS - P.hrs_conductance_S * 1e9).abs().max() < 0.5
+    assert res.summary["unwritten_max_drift_nS"] < 0.5
+
+
+@pytest.mark.parametrize("scheme", ["fast", "half-bias"])
+def test_transfer_with_programming_error_verifies_into_tolerance(scheme, small_targets):
+    res = transfer_states(P, small_targets, TransferConfig(scheme=scheme), xbar=SMALL, seed=5)
+    s = res.summary
+    assert s["within_4nS_fraction"] == 1.0
+    assert s["within_2nS_fraction"] >= 0.94
+    assert s["rmse_nS"] <= 1.2
+    assert 0.3 < s["rmse_nS"], "the error model must act: an error-free transfer has RMSE ~ 0"
+    again = transfer_states(P, small_targets, TransferConfig(scheme=scheme), xbar=SMALL, seed=5)
+    assert again.summary["rmse_nS"] == s["rmse_nS"]
+
+
+def test_open_loop_fast_transfer_shows_the_raw_error_distribution(small_targets):
+    res = transfer_states(P, small_targets, TransferConfig(scheme="fast", max_passes=1), xbar=SMALL, seed=9)
+    e = res.cells[res.cells.written].error_nS
+    assert e.abs().max() <= 4.0 + 1e-6
+    assert 0.6 < np.sqrt(np.mean(e**2)) < 1.5  # sigma 1.06 nS on 48 cells
+
+
+@pytest.mark.slow
+def test_full_array_fast_transfer_meets_paper_targets(tmp_path):
+    out = tmp_path / "fast"
+    assert main(["--scheme", "fast", "--weights", "random", "--seed", "1", "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())["transfer"]
+    assert s["scheme"] == "fast" and s["n_cells"] == 480
+    assert s["within_2nS_fraction"] >= 0.94
+    assert s["within_4nS_fraction"] == 1.0
+    assert s["rmse_nS"] <= 1.2
+    assert s["unwritten_max_drift_nS"] < 0.5
+    for name in ("transfer.csv", "levels.csv", "fig8_conductance_by_level.png", "fig9_violins.png", "fig10_weight_maps.png",
+                 "pwl/pass1/transfer.cir", "pwl/pass1/wl0.txt", "pwl/pass1/bl23.txt"):
+        assert (out / name).exists(), name
+    header = (out / "transfer.csv").read_text().splitlines()[0]
+    assert header.startswith("wordline,bitline,level,side,state,target_nS,final_nS,error_nS,pulses")
+
+
+@pytest.mark.slow
+def test_half_bias_transfer_meets_paper_targets_on_a_12x12_array():
+    """The full 24 x 24 half-bias run takes ~10 min (see benchmarks/transfer_speed.py); 12 x 12 with a
+    12 x 5 layer (120 cells, 1 ohm lines) exercises the same scheme, disturbs and verify passes."""
+    xbar = CrossbarParams(rows=12, cols=12)
+    targets = target_states(random_levels(1, (12, 5)), xbar.shape)
+    res = transfer_states(P, targets, TransferConfig(scheme="half-bias"), xbar=xbar, seed=1)
+    s = res.summary
+    assert s["n_cells"] == 120
+    assert s["within_2nS_fraction"] >= 0.94
+    assert s["within_4nS_fraction"] == 1.0
+    assert s["rmse_nS"] <= 1.2
+    assert s["unwritten_max_drift_nS"] < 0.5
