@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m compact_models.characterize --device ht-rram --protocol ispp --out runs/characterization "$@"
+exec .venv/bin/python -m arrays.transfer --scheme fast "$@"

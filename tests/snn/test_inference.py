@@ -1,0 +1,111 @@
+"""Layer 2 on the simulated array: currents against G.V, the two modes, and the accuracy targets."""
+import json
+
+import numpy as np
+import pytest
+
+from arrays.mapping import random_levels, target_states
+from arrays.netlist import CrossbarParams
+from arrays.programming import ArrayState, apply_programming_error
+from arrays.readout import read_conductance_S
+from compact_models.base import SwitchCell
+from compact_models.ht_rram import HTRRAMParams, ProgrammingError
+from snn import models
+from snn.data import load_mnist
+from snn.infer import main, run_inference
+from snn.inference import bitline_step_currents, classify
+
+P = HTRRAMParams()
+XBAR = CrossbarParams()
+
+
+@pytest.fixture(scope="module")
+def written_array():
+    """A 24 x 24 array in the states of a random level map, each written cell with its drawn error."""
+    targets = target_states(random_levels(3))
+    state = ArrayState.fresh(P, XBAR)
+    for i, j in zip(*np.nonzero(targets)):
+        state.cells[i][j] = SwitchCell(closed=P.closed_for_level(int(targets[i, j])))
+    apply_programming_error(state, list(zip(*np.nonzero(targets))), ProgrammingError(), np.random.default_rng(0))
+    g_target = np.where(targets > 0, np.array([0.0, *P.g_levels_nS])[targets] * 1e-9, P.hrs_conductance_S)
+    return state, targets, g_target
+
+
+def test_output_currents_are_the_g_dot_v_sum_within_the_transfer_error(written_array):
+    state, targets, g_target = written_array
+    spikes = np.random.default_rng(1).random((25, 24)) < 0.35
+    currents = bitline_step_currents(P, XBAR, state.cells, spikes, mode="quasi-static")
+    g_read = read_conductance_S(P, XBAR, state.cells)
+    # Against the array's own read-out: the same physics, 1 ohm lines at ~12 Mohm cells: 1e-4.
+    np.testing.assert_allclose(currents, spikes.astype(float) @ g_read, rtol=1e-4, atol=1e-13)
+    # Against the ideal targets: each spike adds at most its cell's write error (<= 4 nS) plus 1e-3.
+    ideal = spikes.astype(float) @ g_target
+    bound = spikes.astype(float) @ np.abs(g_read - g_target) + 1e-3 * ideal + 1e-12
+    assert np.all(np.abs(currents - ideal) <= bound)
+    err_nS = (g_read - g_target)[targets > 0] * 1e9
+    assert 0.5 < np.sqrt(np.mean(err_nS**2)) < 1.5, "the write errors must be there for this to mean something"
+    label, diff = classify(currents)
+    assert label == int(np.argmax(diff)) and diff.shape == (10,)
+
+
+@pytest.mark.slow
+def test_quasi_static_mode_matches_the_transient(written_array):
+    state, _t, _g = written_array
+    rng = np.random.default_rng(2)
+    for _ in range(2):
+        spikes = rng.random((25, 24)) < 0.3
+        qs = bitline_step_currents(P, XBAR, state.cells, spikes, mode="quasi-static")
+        tr = bitline_step_currents(P, XBAR, state.cells, spikes, mode="transient")
+        # The transient's plateau currents are DC states up to the solver's tolerance (reltol 1e-3).
+        np.testing.assert_allclose(qs, tr, rtol=1e-3, atol=1e-3 * np.abs(tr).max())
+
+
+@pytest.fixture(scope="module")
+def official(mnist_dir, tmp_path_factory):
+    if mnist_dir is None:
+        pytest.skip("needs the official test set in ../shared/data/mnist")
+    import os
+
+    os.environ["RRAM_COSIM_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    return load_mnist(mnist_dir)
+
+
+@pytest.mark.slow
+def test_qt_on_the_array_meets_the_targets_and_repeats(official):
+    net = models.trained_variants(official, variants=("qt",))["qt"]
+    run = run_inference(official, net, "qt", images_per_class=20, mode="quasi-static", jobs=2, seed=0)
+    s = run.summary
+    assert s["n_images"] == 200
+    t = s["transfer"]
+    assert t["within_2nS_fraction"] >= 0.94 and t["within_4nS_fraction"] == 1.0 and t["rmse_nS"] <= 1.2
+    assert s["accuracy"] >= 0.92
+    assert abs(s["accuracy"] - s["snn_ideal_accuracy"]) <= 0.02
+    assert np.array(s["confusion"]).sum() == 200
+    again = run_inference(official, net, "qt", mode="quasi-static", jobs=2, seed=0, layer=run.layer,
+                          image_index=run.images.test_index.to_numpy()[:20])
+    assert again.images.equals(run.images.iloc[:20].reset_index(drop=True))
+
+
+@pytest.mark.slow
+def test_qtpr_command_meets_the_targets(official, mnist_dir, tmp_path):
+    out = tmp_path / "qtpr"
+    assert main(["--variant", "qtpr", "--images-per-class", "20", "--mode", "quasi-static", "--jobs", "2",
+                 "--mnist-dir", str(mnist_dir), "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["n_images"] == 200 and s["ann_accuracy_n_images"] == 10000
+    assert s["ann_accuracy"] >= 0.90
+    assert s["accuracy"] >= 0.88
+    assert abs(s["accuracy"] - s["snn_ideal_accuracy"]) <= 0.02
+    assert len(s["confusion"]) == 10 and all(len(r) == 10 for r in s["confusion"])
+    for name in ("confusion_qtpr.png", "images_qtpr.csv", "levels_qtpr.csv", "transfer_qtpr.csv",
+                 "transfer_qtpr/fig10_weight_maps.png"):
+        assert (out / name).exists(), name
+    assert len(list((out / "pwl" / "qtpr").glob("image*.inc"))) == 200
+
+
+def test_bad_arguments_exit_cleanly(tmp_path, capsys):
+    assert main(["--images-per-class", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "--images-per-class 0 must be at least 1" in capsys.readouterr().err
+    assert main(["--mnist-dir", str(tmp_path / "missing"), "--out", str(tmp_path / "y")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
