@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest --slow -q "$@"
+exec .venv/bin/python -m pytest --slow -q --durations=12 "$@"
