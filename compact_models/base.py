@@ -57,6 +57,16 @@ class SwitchDeviceMixin:
     name = "device"
     model_prefix = "sw"
 
+    @property
+    def set_threshold_V(self) -> np.ndarray:
+        """Stack voltage above which each switch closes (VT + VH), V."""
+        return self.vt_V + self.vh_V
+
+    @property
+    def reset_threshold_V(self) -> np.ndarray:
+        """Stack voltage below which each switch opens (VT - VH), V."""
+        return self.vt_V - self.vh_V
+
     def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str) -> tuple:
         """Netlist lines of one cell between ``te`` and ``be``, and the ``.model`` lines it alone needs.
 

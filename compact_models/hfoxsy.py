@@ -140,13 +140,7 @@ class HfOxSyParams(SwitchDeviceMixin):
         """Switch thresholds, V (symmetric about 0)."""
         return (np.arange(1, self.n_switches + 1) - (self.n_switches + 1) / 2) * self.pulse_step_V
 
-    @property
-    def set_threshold_V(self) -> np.ndarray:
-        return self.vt_V + self.vh_V
 
-    @property
-    def reset_threshold_V(self) -> np.ndarray:
-        return self.vt_V - self.vh_V
 
     @property
     def series_ohm(self) -> float:

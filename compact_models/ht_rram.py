@@ -121,15 +121,7 @@ class HTRRAMParams(SwitchDeviceMixin):
         """Switch thresholds VT, V."""
         return self.vt_min_V + self.vt_step_V * np.arange(self.n_switches)
 
-    @property
-    def set_threshold_V(self) -> np.ndarray:
-        """Stack voltage above which each switch closes (VT + VH), V."""
-        return self.vt_V + self.vh_V
 
-    @property
-    def reset_threshold_V(self) -> np.ndarray:
-        """Stack voltage below which each switch opens (VT - VH), V."""
-        return self.vt_V - self.vh_V
 
     def set_amplitude_V(self, level: int) -> float:
         """Set-pulse amplitude that closes exactly the switches of state ``level`` (1..8) from reset."""
