@@ -18,7 +18,7 @@ Circuit, per cell::
   k = 1, 5, 9, 13, 17, 21, 25, 28 (`switch_ron_ohm`), with the switch conductance growing
   geometrically between those anchors (equal ratios keep the DC set gradual near the 80 nA ceiling,
   where the needed conductance grows steeply). The first switch alone is G1 (61.6 Mohm, Table 1's
-  upper bound) and the last is about 100 kohm (Table 1: 30 kohm and up); a few of the early
+  upper bound) and the last is 87 kohm (Table 1: 30 kohm and up); seven of the early
   switches come out weaker than 62 Mohm allows because the ISPP staircase needs steps of a few nS.
 """
 from __future__ import annotations
