@@ -100,6 +100,7 @@ class Phase:
     name: str
     wl: list
     bl: list
+    pulse_width_s: float
     writes: list = field(default_factory=list)
     n_pulses: int = 0
 
@@ -125,8 +126,8 @@ class TransferResult:
     netlists: dict
 
 
-def _new_phase(name: str, xbar: CrossbarParams) -> Phase:
-    return Phase(name, [Waveform() for _ in range(xbar.rows)], [Waveform() for _ in range(xbar.cols)])
+def _new_phase(name: str, xbar: CrossbarParams, pulse_width_s: float) -> Phase:
+    return Phase(name, [Waveform() for _ in range(xbar.rows)], [Waveform() for _ in range(xbar.cols)], pulse_width_s)
 
 
 def _add_fast_pulse(phase: Phase, row: int, amplitude: float, selected_cols, width: float):
@@ -144,7 +145,7 @@ def _add_fast_pulse(phase: Phase, row: int, amplitude: float, selected_cols, wid
 def fast_phase(state: ArrayState, targets: np.ndarray, to_write: np.ndarray, cfg: TransferConfig, name: str) -> Phase:
     """Triangular pulses: reset the cells to rewrite (wordline by wordline), then one pulse per state."""
     dev = state.device
-    phase = _new_phase(name, state.xbar)
+    phase = _new_phase(name, state.xbar, cfg.pulse_width_s)
     for i in range(state.xbar.rows):
         cols = np.flatnonzero(to_write[i])
         if cols.size == 0:
@@ -163,7 +164,7 @@ def fast_phase(state: ArrayState, targets: np.ndarray, to_write: np.ndarray, cfg
 def half_bias_phase(state: ArrayState, targets: np.ndarray, to_write: np.ndarray, amplitudes: np.ndarray,
                     cfg: TransferConfig, name: str) -> Phase:
     """Per cell: +V/2 on its wordline, -V/2 on its bitline (reset first if needed), then a 1 V read."""
-    phase = _new_phase(name, state.xbar)
+    phase = _new_phase(name, state.xbar, cfg.pulse_width_s)
     gap = cfg.pulse_width_s / 20
     read_V = state.device.read_V
 
@@ -206,7 +207,7 @@ def run_phase(state: ArrayState, phase: Phase, backend: str = "auto") -> str:
 
 def phase_max_step(phase: Phase) -> float:
     """The transient's maximum step: a quarter pulse (breakpoints pin every corner of the PWL)."""
-    return max(phase.wl[0].edge_s * 10, 2e-3 / 4)
+    return phase.pulse_width_s / 4
 
 
 CEILING_MARGIN_S = 0.02e-9

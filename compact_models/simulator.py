@@ -209,29 +209,28 @@ class _SharedBackend:
     def run(self, deck: str, kind: str) -> SimResult:
         with self._lock:
             ng = self.ng
-            ng.command("destroy all")
-            ng.command("remcirc")
             ng.clear()
             ng.load(deck)
-            out = ng.output()
-            err = _classify_failure(out, "parsing")
-            if err is not None:
-                raise err
-            ng.clear()
-            ng.command("run")
-            out = ng.output()
-            err = _classify_failure(out, "the analysis")
-            plot = ng.current_plot()
-            if err is not None:
-                raise err
-            if plot is None or not plot.lower().startswith(kind):
-                raise SimulationError(
-                    f"ngspice produced no {kind} result; its output was: {out.strip()[-400:] or '(nothing)'}"
-                )
-            vectors = ng.vectors(plot)
-            ng.command("destroy all")
-            ng.command("remcirc")
-            return SimResult(kind, vectors, backend="shared")
+            try:
+                err = _classify_failure(ng.output(), "parsing")
+                if err is not None:
+                    raise err
+                ng.clear()
+                ng.command("run")
+                out = ng.output()
+                err = _classify_failure(out, "the analysis")
+                if err is not None:
+                    raise err
+                plot = ng.current_plot()
+                if plot is None or not plot.lower().startswith(kind):
+                    raise SimulationError(
+                        f"ngspice produced no {kind} result; its output was: {out.strip()[-400:] or '(nothing)'}"
+                    )
+                return SimResult(kind, ng.vectors(plot), backend="shared")
+            finally:
+                # Free the plot and the circuit whatever happened, so memory stays bounded over many runs.
+                ng.command("destroy all")
+                ng.command("remcirc")
 
 
 class _QuietNgSpice:

@@ -33,12 +33,6 @@ class InferenceRun:
     step_currents_nA: np.ndarray = field(default=None)
 
 
-def _infer_one(device, xbar, cells, spikes, mode, backend):
-    from snn.inference import infer_image
-
-    return infer_image(device, xbar, cells, spikes, mode=mode, backend=backend)
-
-
 def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: str = "fast", seed: int = 0,
                   jobs: int = 1, mode: str = "transient", sigma_nS: float = 1.06, backend: str = "auto",
                   layer=None, progress=None, image_index: np.ndarray | None = None) -> InferenceRun:
@@ -49,7 +43,7 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
     from arrays.transfer import transfer_layer
     from compact_models.devices import device_params
     from snn.data import images_per_class as pick
-    from snn.inference import MODES
+    from snn.inference import MODES, infer_image
     from snn.spiking import convert
 
     if mode not in MODES:
@@ -69,7 +63,7 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
     ideal = snn.ideal_output(hidden).argmax(1)
     if progress:
         progress(f"{variant}: {len(idx)} images through the array ({mode}, {jobs} job{'s' if jobs > 1 else ''})")
-    tasks = (delayed(_infer_one)(device, xbar, cells, hidden[k], mode, backend) for k in range(len(idx)))
+    tasks = (delayed(infer_image)(device, xbar, cells, hidden[k], mode=mode, backend=backend) for k in range(len(idx)))
     results = list(Parallel(n_jobs=jobs, backend="loky")(tasks))
     predicted = np.array([r["predicted"] for r in results])
     labels = data.test_y[idx]
