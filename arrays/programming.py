@@ -51,10 +51,11 @@ class TransferConfig:
     """Width of the programming pulses, s (paper 001: 2 ms in the array model)."""
     read_width_s: float = 100e-6
     """Width of the 1 V reads after each half-bias pulse, s."""
-    tolerance_nS: float = 2.0
-    """Verify tolerance, nS (paper 001: 2 nS)."""
-    max_passes: int = 3
-    """Write passes at most: the first write and up to max_passes - 1 verify-and-rewrite passes."""
+    tolerance_nS: float | None = None
+    """Verify tolerance, nS; None takes the device's (HT-RRAM: 2 nS as in paper 001; HfOxSy: half a step)."""
+    max_passes: int | None = None
+    """Write passes at most: the first write and up to max_passes - 1 verify-and-rewrite passes;
+    None takes the device's (HT-RRAM 3, HfOxSy 6: its trains need more to make up for IR drop)."""
     reset_V: float = -1.6
     """Reset pulse amplitude, V (paper 001: -1.6 V)."""
     ispva_gain: float = 0.5
@@ -63,10 +64,10 @@ class TransferConfig:
     def __post_init__(self):
         if self.scheme not in SCHEMES:
             raise ParameterError(f"scheme {self.scheme!r} is unknown; choose one of {', '.join(SCHEMES)}")
-        if not 1 <= self.max_passes <= 20:
+        if self.max_passes is not None and not 1 <= self.max_passes <= 20:
             raise ParameterError(f"max_passes={self.max_passes!r} must be within 1..20")
-        if not 0 < self.tolerance_nS <= 20:
-            raise ParameterError(f"tolerance_nS={self.tolerance_nS!r} must be within 0..20 nS")
+        if self.tolerance_nS is not None and not self.tolerance_nS > 0:
+            raise ParameterError(f"tolerance_nS={self.tolerance_nS!r} must be > 0 nS")
         if not 1e-6 <= self.pulse_width_s <= 1.0:
             raise ParameterError(f"pulse_width_s={self.pulse_width_s!r} must be within 1 us..1 s")
 
@@ -126,8 +127,10 @@ class TransferResult:
     netlists: dict
 
 
-def _new_phase(name: str, xbar: CrossbarParams, pulse_width_s: float) -> Phase:
-    return Phase(name, [Waveform() for _ in range(xbar.rows)], [Waveform() for _ in range(xbar.cols)], pulse_width_s)
+def _new_phase(name: str, xbar: CrossbarParams, pulse_width_s: float, edge_s: float | None = None) -> Phase:
+    kw = {} if edge_s is None else {"edge_s": edge_s}
+    return Phase(name, [Waveform(**kw) for _ in range(xbar.rows)], [Waveform(**kw) for _ in range(xbar.cols)],
+                 pulse_width_s)
 
 
 def _add_fast_pulse(phase: Phase, row: int, amplitude: float, selected_cols, width: float):
@@ -156,7 +159,7 @@ def fast_phase(state: ArrayState, targets: np.ndarray, to_write: np.ndarray, cfg
         for level in sorted(set(targets[i, cols]) - {0}):
             sel = [int(j) for j in cols if targets[i, j] == level]
             _add_fast_pulse(phase, i, dev.set_amplitude_V(int(level)), set(sel), cfg.pulse_width_s)
-            phase.writes.append(((i, tuple(sel)), phase.end_s))
+            phase.writes.append(((i, tuple(sel)), phase.end_s, 1))
     phase.pad()
     return phase
 
@@ -181,7 +184,73 @@ def half_bias_phase(state: ArrayState, targets: np.ndarray, to_write: np.ndarray
             pulse_and_read(i, j, cfg.reset_V, "reset")
         if targets[i, j] > 0:
             pulse_and_read(i, j, amplitudes[i, j], "set")
-            phase.writes.append(((int(i), (int(j),)), phase.wl[0].end_s))
+            phase.writes.append(((int(i), (int(j),)), phase.wl[0].end_s, 1))
+    phase.pad()
+    return phase
+
+
+TRAIN_EDGE_S = 10e-9
+"""Rise and fall of the pulses of a tailored train, s."""
+TRAIN_GAP_S = 100e-9
+"""Gap between the pulses of a train in the fast scheme, s."""
+TRAIN_PHASE_STEP_S = 1e-6
+"""`Phase.pulse_width_s` of a train phase: sets the transient's maximum step (corners are breakpoints)."""
+
+
+def train_fast_phase(state: ArrayState, lengths: np.ndarray, to_write: np.ndarray, name: str) -> Phase:
+    """Tailored trains (HfOxSy), wordline by wordline: pulse p of the train on the selected wordline,
+    bitlines at GND for the cells whose train (``lengths``) has a pulse p and at V/2 for the rest,
+    other wordlines at V/2; cells to rewrite are first reset by one full depression pulse."""
+    dev = state.device
+    phase = _new_phase(name, state.xbar, TRAIN_PHASE_STEP_S, TRAIN_EDGE_S)
+    widths = dev.widths_s
+
+    def pulse(row, amplitude, width, selected):
+        for i, w in enumerate(phase.wl):
+            w.rect(amplitude if i == row else amplitude / 2, width, gap_s=TRAIN_GAP_S)
+        for j, w in enumerate(phase.bl):
+            w.rect(0.0 if j in selected else amplitude / 2, width, gap_s=TRAIN_GAP_S)
+        phase.n_pulses += 1
+
+    for i in range(state.xbar.rows):
+        cols = [int(j) for j in np.flatnonzero(to_write[i])]
+        if not cols:
+            continue
+        dirty = {j for j in cols if state.cells[i][j].closed}
+        if dirty:
+            pulse(i, dev.reset_amplitude_V, widths[-1], dirty)
+        counts = {j: int(lengths[i, j]) for j in cols if lengths[i, j] > 0}
+        for p in range(max(counts.values(), default=0)):
+            pulse(i, *dev.train_pulse(p), {j for j, c in counts.items() if c > p})
+        for j, c in counts.items():
+            phase.writes.append(((i, (j,)), phase.end_s, c))
+    phase.pad()
+    return phase
+
+
+def train_half_bias_phase(state: ArrayState, lengths: np.ndarray, to_write: np.ndarray, name: str) -> Phase:
+    """Tailored trains (HfOxSy), cell by cell: +V/2 on its wordline and -V/2 on its bitline for every
+    pulse, others at 0 V, each pulse followed by a read (paper 000: 20 us later, 30 us at -0.1 V)."""
+    dev = state.device
+    phase = _new_phase(name, state.xbar, TRAIN_PHASE_STEP_S, TRAIN_EDGE_S)
+
+    def pulse_and_read(i, j, amplitude, width, label):
+        for r, w in enumerate(phase.wl):
+            w.rect_then(amplitude / 2 if r == i else 0.0, width, dev.read_V if r == i else 0.0, dev.read_width_s,
+                        label, gap_s=TRAIN_GAP_S)
+        for c, w in enumerate(phase.bl):
+            w.rect_then(-amplitude / 2 if c == j else 0.0, width, 0.0, dev.read_width_s, label, gap_s=TRAIN_GAP_S)
+        phase.n_pulses += 1
+
+    for i, j in zip(*np.nonzero(to_write)):
+        i, j = int(i), int(j)
+        if state.cells[i][j].closed:
+            pulse_and_read(i, j, dev.reset_amplitude_V, dev.widths_s[-1], "reset")
+        count = int(lengths[i, j])
+        for p in range(count):
+            pulse_and_read(i, j, *dev.train_pulse(p), "set")
+        if count:
+            phase.writes.append(((i, (j,)), phase.wl[0].end_s, count))
     phase.pad()
     return phase
 
@@ -220,7 +289,7 @@ def apply_programming_error(state: ArrayState, cells, error: ProgrammingError, r
     draw beyond it is capped just below the ceiling. Returns how many draws were capped.
     """
     dev = state.device
-    ceiling = dev.max_read_conductance_S - CEILING_MARGIN_S
+    ceiling = getattr(dev, "max_read_conductance_S", np.inf) - CEILING_MARGIN_S
     capped = 0
     for i, j in cells:
         cell = replace(state.cells[i][j], g_scale=1.0)
@@ -243,17 +312,21 @@ def target_conductance_S(device, targets: np.ndarray) -> np.ndarray:
 
 
 def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferConfig(), xbar: CrossbarParams | None = None,
-                    error: ProgrammingError = ProgrammingError(), variation: DeviceVariation | None = None,
+                    error=None, variation: DeviceVariation | None = None,
                     seed: int = 0, backend: str = "auto", progress=None, state: ArrayState | None = None) -> TransferResult:
     """Write the state map ``targets`` (0 = reset, 1..8) into a simulated array by ``cfg.scheme``.
 
-    Cells whose target is 0 are not written. ``progress`` is called with a message per step.
+    Cells whose target is 0 are not written. HT-RRAM is written by set-amplitude pulses, HfOxSy by
+    its tailored pulse trains (`train_fast_phase`, `train_half_bias_phase`). ``error`` is the write
+    error drawn per written cell (default: the device's, `write_error`). ``progress`` is called
+    with a message per step.
     """
     xbar = xbar or CrossbarParams(rows=targets.shape[0], cols=targets.shape[1])
     if targets.shape != xbar.shape:
         raise ParameterError(f"target map is {targets.shape}, the array is {xbar.shape}")
-    if not hasattr(device, "set_amplitude_V"):
-        raise ParameterError(f"device {device.name!r} has no set-amplitude programming; weight transfer supports ht-rram")
+    trains = not hasattr(device, "set_amplitude_V")
+    error = device.write_error() if error is None else error
+    tolerance_nS = cfg.tolerance_nS or device.transfer_tolerance_nS
     state = state or ArrayState.fresh(device, xbar, variation, seed)
     g_before = state.nominal_conductance_S()
     rng = np.random.default_rng([seed, 2])
@@ -262,29 +335,38 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     to_write = written.copy()
     pulses = np.zeros(xbar.shape, dtype=int)
     amplitudes = np.zeros(xbar.shape)
-    for code in range(1, len(device.g_levels_nS) + 1):
-        amplitudes[targets == code] = device.set_amplitude_V(code)
-    gain = cfg.ispva_gain * (device.set_amplitude_V(8) - device.set_amplitude_V(1)) / (device.g_levels_nS[-1] - device.g_levels_nS[0])
+    if trains:
+        # Train lengths: the state's pulse count from reset, then corrected by the verify (IR drop).
+        lengths = np.where(written, np.array([0, *device.level_switch_counts])[targets], 0)
+        step_nS = device.step_uS * 1e3
+    else:
+        for code in range(1, len(device.g_levels_nS) + 1):
+            amplitudes[targets == code] = device.set_amplitude_V(code)
+        gain = cfg.ispva_gain * (device.set_amplitude_V(8) - device.set_amplitude_V(1)) / (device.g_levels_nS[-1] - device.g_levels_nS[0])
     phases, netlists = [], {}
     sim_wall = 0.0
     g_read = None
     n_passes = 0
     n_capped = 0
-    for n in range(1, cfg.max_passes + 1):
+    for n in range(1, (cfg.max_passes or device.transfer_max_passes) + 1):
         if not to_write.any():
             break
         n_passes = n
         name = f"pass{n}"
-        if cfg.scheme == "fast":
+        if trains:
+            phase = (train_fast_phase(state, lengths, to_write, name) if cfg.scheme == "fast"
+                     else train_half_bias_phase(state, lengths, to_write, name))
+        elif cfg.scheme == "fast":
             phase = fast_phase(state, targets, to_write, cfg, name)
         else:
             phase = half_bias_phase(state, targets, to_write, amplitudes, cfg, name)
-        _say(progress, f"{cfg.scheme} pass {n}: {int(to_write.sum())} cells, {phase.n_pulses} pulses, {phase.end_s * 1e3:.0f} ms simulated")
+        _say(progress, f"{cfg.scheme} pass {n}: {int(to_write.sum())} cells, {phase.n_pulses} pulses, "
+                       f"{phase.end_s * 1e3:.3g} ms simulated")
         t0 = time.perf_counter()
         netlists[name] = run_phase(state, phase, backend)
         sim_wall += time.perf_counter() - t0
         pulses += _pulses_per_cell(phase, xbar)
-        written_now = [(i, j) for (i, cols), _t in phase.writes for j in cols]
+        written_now = [(i, j) for (i, cols), *_ in phase.writes for j in cols]
         n_capped += apply_programming_error(state, written_now, error, rng)
         phases.append(phase)
         _say(progress, f"{cfg.scheme} pass {n}: verify read-out")
@@ -292,12 +374,15 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         g_read = read_conductance_S(device, xbar, state.cells, backend)
         sim_wall += time.perf_counter() - t0
         err_nS = (g_read - g_target) * 1e9
-        to_write = written & (np.abs(err_nS) > cfg.tolerance_nS)
-        if cfg.scheme == "half-bias":
+        to_write = written & (np.abs(err_nS) > tolerance_nS)
+        if trains:
+            lengths = np.where(to_write, np.clip(lengths - np.rint(err_nS / step_nS).astype(int), 1,
+                                                 device.max_train_pulses), lengths)
+        elif cfg.scheme == "half-bias":
             amplitudes = np.where(to_write, np.clip(amplitudes - gain * err_nS, 3.0, 4.2), amplitudes)
     if g_read is None:
         g_read = read_conductance_S(device, xbar, state.cells, backend)
-    frame, summary = _statistics(targets, g_target, g_read, written, pulses, g_before)
+    frame, summary = _statistics(targets, g_target, g_read, written, pulses, g_before, tolerance_nS)
     summary.update({
         "scheme": cfg.scheme,
         "device": device.name,
@@ -306,7 +391,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         "simulated_time_s": float(sum(p.end_s for p in phases)),
         "sim_wall_s": round(sim_wall, 3),
         "programming_error_sigma_nS": error.sigma_nS,
-        "tolerance_nS": cfg.tolerance_nS,
+        "tolerance_nS": tolerance_nS,
         "errors_capped_at_ceiling": n_capped,
     })
     return TransferResult(frame, summary, state, phases, netlists)
@@ -320,13 +405,13 @@ def _say(progress, message):
 
 def _pulses_per_cell(phase: Phase, xbar: CrossbarParams) -> np.ndarray:
     out = np.zeros(xbar.shape, dtype=int)
-    for (i, cols), _t in phase.writes:
+    for (i, cols), _t, n in phase.writes:
         for j in cols:
-            out[i, j] += 1
+            out[i, j] += n
     return out
 
 
-def _statistics(targets, g_target, g_read, written, pulses, g_before):
+def _statistics(targets, g_target, g_read, written, pulses, g_before, tolerance_nS):
     rows, cols = np.indices(targets.shape)
     err = (g_read - g_target) * 1e9
     frame = pd.DataFrame({
@@ -345,6 +430,7 @@ def _statistics(targets, g_target, g_read, written, pulses, g_before):
         "n_cells": int(written.sum()),
         "within_2nS_fraction": float(np.mean(np.abs(e) <= 2.0)) if e.size else float("nan"),
         "within_4nS_fraction": float(np.mean(np.abs(e) <= 4.0)) if e.size else float("nan"),
+        "within_tolerance_fraction": float(np.mean(np.abs(e) <= tolerance_nS)) if e.size else float("nan"),
         "rmse_nS": float(np.sqrt(np.mean(e**2))) if e.size else float("nan"),
         "mae_nS": float(np.mean(np.abs(e))) if e.size else float("nan"),
         "max_abs_error_nS": float(np.abs(e).max()) if e.size else float("nan"),

@@ -1,9 +1,13 @@
-"""Transfer a weight-level map into a simulated array: ``python -m arrays.transfer --scheme fast``.
+"""The main job, ``python -m arrays.transfer --scheme fast``: weight transfer, inference and power.
 
-Writes into ``--out``: ``transfer.csv`` (one row per cell), ``summary.json`` (its ``transfer``
-object), ``levels.csv`` (the map used), ``pwl/`` (every transfer transient as PWL text files and a
-netlist) and the figures of paper 001: conductance by weight level (Fig. 8), violins (Fig. 9) and
-weight maps (Fig. 10).
+With no ``--weights`` it runs the power study of paper 001 (`power.study`): both quantised
+networks transferred into the simulated array, the same test images (3 per class) through both,
+the average array power per class printed and written to ``--out`` (``summary.json``,
+``power_per_class.csv``, ``images.csv``, the PWL inputs, Fig. 12a/b and each transfer's Fig. 8-10).
+An interrupted run resumes from its finished steps when started again with the same ``--out``.
+
+With ``--weights FILE`` (or ``random``) it transfers that one level map and writes
+``transfer.csv``, ``summary.json``, ``levels.csv``, ``pwl/`` and Fig. 8-10.
 """
 from __future__ import annotations
 
@@ -19,9 +23,6 @@ import pandas as pd
 from compact_models.cli import add_common_arguments, fail, prepare_out_dir, setup_logging
 from compact_models.errors import RRAMError
 
-STOP_AFTER = ("transfer",)
-
-
 @dataclass
 class LayerTransfer:
     """A transferred layer: per-cell table, summary, and the simulated array state."""
@@ -33,20 +34,67 @@ class LayerTransfer:
 
 
 def transfer_layer(levels: np.ndarray, scheme: str = "fast", device: str = "ht-rram", seed: int = 0,
-                   sigma_nS: float = 1.06, zero_state: str = "g1", r_wire_ohm: float = 1.0,
-                   r_contact_ohm: float = 10.0, max_passes: int = 3, backend: str = "auto", progress=None) -> LayerTransfer:
-    """Map a 24 x 10 level map onto a 24 x 24 array and write it in by ``scheme``, in ngspice."""
+                   sigma_nS: float | None = None, zero_state: str = "g1", r_wire_ohm: float = 1.0,
+                   r_contact_ohm: float = 10.0, max_passes: int | None = None, backend: str = "auto", progress=None,
+                   cache: bool = True) -> LayerTransfer:
+    """Map a 24 x 10 level map onto a 24 x 24 array and write it in by ``scheme``, in ngspice.
+
+    ``sigma_nS`` is the write-error sigma (default: the device's, `write_error`).
+
+    A transfer is deterministic in its arguments, so with ``cache`` the result is kept in the cache
+    folder (`compact_models.io.cache_dir`) under a key of the levels, every setting, the device
+    parameters and the package version, and a repeated call loads it instead of re-simulating.
+    """
+    from compact_models.devices import device_params
+
+    params = device_params(device)
+    settings = dict(scheme=scheme, seed=seed, sigma_nS=sigma_nS, zero_state=zero_state, r_wire_ohm=r_wire_ohm,
+                    r_contact_ohm=r_contact_ohm, max_passes=max_passes)
+    path = _cache_path(levels, params, settings) if cache else None
+    if path is not None and path.exists():
+        import pickle
+
+        with open(path, "rb") as fh:
+            layer = pickle.load(fh)
+        _say(progress, f"{scheme} transfer of this layer loaded from the cache ({path.parent})")
+        return layer
+    layer = _simulate_transfer(np.asarray(levels), params, backend=backend, progress=progress, **settings)
+    if path is not None:
+        from compact_models.io import atomic_pickle
+
+        atomic_pickle(path, layer)
+    return layer
+
+
+def _say(progress, message):
+    if progress is not None:
+        progress(message)
+
+
+def _cache_path(levels, params, settings) -> Path:
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    from compact_models.io import cache_dir
+
+    try:
+        pkg = version("rram-cosim")
+    except PackageNotFoundError:
+        pkg = "source"
+    levels = np.asarray(levels)
+    text = repr((levels.shape, levels.astype(int).tolist(), repr(params), sorted(settings.items()), pkg, 1))
+    return cache_dir("transfers") / f"{hashlib.sha256(text.encode()).hexdigest()[:20]}.pkl"
+
+
+def _simulate_transfer(levels, params, scheme, seed, sigma_nS, zero_state, r_wire_ohm, r_contact_ohm, max_passes,
+                       backend, progress) -> LayerTransfer:
     from arrays.mapping import level_of_cells, target_states
     from arrays.netlist import CrossbarParams
     from arrays.programming import TransferConfig, transfer_states
-    from compact_models.devices import device_params
-    from compact_models.ht_rram import ProgrammingError
-
-    params = device_params(device)
     xbar = CrossbarParams(r_wire_wl_ohm=r_wire_ohm, r_wire_bl_ohm=r_wire_ohm, r_contact_ohm=r_contact_ohm)
     targets = target_states(levels, xbar.shape, zero_state)
     result = transfer_states(params, targets, TransferConfig(scheme=scheme, max_passes=max_passes), xbar=xbar,
-                             error=ProgrammingError(sigma_nS=sigma_nS), seed=seed, backend=backend, progress=progress)
+                             error=params.write_error(sigma_nS), seed=seed, backend=backend, progress=progress)
     cells = result.cells.copy()
     n_out = levels.shape[1]
     cells.insert(2, "level", level_of_cells(levels, xbar.shape).ravel())
@@ -101,21 +149,30 @@ def write_figures(out: Path, layer: LayerTransfer) -> list:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m arrays.transfer",
-        description="Transfer quantised weights into a simulated 24x24 crossbar in ngspice and report the error statistics.",
+        description="Transfer the quantised networks (QT, QT & PR) into a simulated 24x24 crossbar in ngspice, run "
+                    "MNIST inference on it and report the average array power per class (paper 001, Fig. 12). "
+                    "With --weights, transfer one level map only.",
     )
     parser.add_argument("--scheme", choices=["fast", "half-bias"], default="fast", help="transfer scheme (default fast)")
-    parser.add_argument("--device", choices=["ht-rram"], default="ht-rram", help="device of the array")
-    parser.add_argument("--weights", default="random",
-                        help="CSV of 24 rows x 10 integer levels in -7..7, or 'random' for a seeded random map (default)")
-    parser.add_argument("--stop-after", choices=STOP_AFTER, default="transfer", help="last step to run")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the weight map, the write errors and variation")
-    parser.add_argument("--sigma-nS", type=float, default=1.06, help="programming-error sigma, nS (0 switches it off)")
+    parser.add_argument("--device", choices=["ht-rram", "hfoxsy"], default="ht-rram",
+                        help="device of the array: ht-rram (default) or hfoxsy (HfOxSy/HfS2, written by its pulse trains)")
+    parser.add_argument("--images-per-class", type=int, default=3, help="test images per class for the power study (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the image choice, the write errors and variation")
+    parser.add_argument("--jobs", type=int, default=None, help="parallel ngspice processes (default: the number of CPUs)")
+    parser.add_argument("--mnist-dir", default=None,
+                        help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
+    parser.add_argument("--weights", default=None,
+                        help="transfer only this map: a CSV of 24 rows x 10 integer levels in -7..7, or 'random'")
+    parser.add_argument("--sigma-nS", type=float, default=None,
+                        help="write-error sigma, nS (default: HT-RRAM 1.06 nS, HfOxSy 23 700 nS; 0 switches it off)")
     parser.add_argument("--zero-state", choices=["g1", "hrs"], default="g1",
-                        help="what a zero weight and the partner of a non-zero weight hold (default g1)")
-    parser.add_argument("--max-passes", type=int, default=3, help="write passes at most (1 = no verify-and-rewrite)")
+                        help="with --weights: what a zero weight and the partner of a non-zero weight hold (default g1)")
+    parser.add_argument("--max-passes", type=int, default=None,
+                        help="with --weights: write passes at most (1 = open loop; default: HT-RRAM 3, HfOxSy 6)")
     parser.add_argument("--r-wire-ohm", type=float, default=1.0, help="line resistance per segment, ohm")
     parser.add_argument("--r-contact-ohm", type=float, default=10.0, help="contact/driver resistance, ohm")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new folder under runs/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: a new folder under runs/); an interrupted run resumes in it")
     add_common_arguments(parser)
     return parser
 
@@ -123,27 +180,72 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if args.jobs is not None and args.jobs < 1:
+        return fail(f"--jobs {args.jobs} must be at least 1")
+    if args.images_per_class < 1:
+        return fail(f"--images-per-class {args.images_per_class} must be at least 1")
     try:
-        from arrays.mapping import load_levels, random_levels, save_levels
-        from arrays.programming import write_pwl
-        from compact_models.io import atomic_write_csv, atomic_write_json
-
-        levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
-        out = args.out or Path("runs") / time.strftime(f"transfer-{args.scheme}-%Y%m%d-%H%M%S")
-        out = prepare_out_dir(out)
-        bar = _progress_bar(args.max_passes)
-        layer = transfer_layer(levels, args.scheme, args.device, args.seed, args.sigma_nS, args.zero_state,
-                               args.r_wire_ohm, args.r_contact_ohm, args.max_passes, progress=bar)
-        bar.close()
-        save_levels(out / "levels.csv", levels)
-        columns = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses", "written"]
-        atomic_write_csv(out / "transfer.csv", layer.cells[columns])
-        write_pwl(layer.result.phases, layer.result.netlists, out / "pwl")
-        figures = write_figures(out, layer)
-        summary = {"transfer": dict(layer.summary, weights=str(args.weights), pwl="pwl/", figures=figures)}
-        atomic_write_json(out / "summary.json", summary)
+        if args.weights is not None:
+            return _transfer_only(args)
+        return _study(args)
     except RRAMError as exc:
         return fail(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted: finished steps are kept; run the same command with the same --out to resume", file=sys.stderr)
+        return 130
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _study(args) -> int:
+    import os
+
+    from compact_models.devices import device_params
+    from power.report import format_table, write_study
+    from power.study import StudyConfig, run_study
+    from snn.data import load_mnist
+    from snn.inference import spike_V
+
+    cfg = StudyConfig(scheme=args.scheme, device=args.device, images_per_class=args.images_per_class, seed=args.seed,
+                      sigma_nS=args.sigma_nS, r_wire_ohm=args.r_wire_ohm, r_contact_ohm=args.r_contact_ohm)
+    load_mnist(args.mnist_dir)  # a bad --mnist-dir fails before any folder is made
+    out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"power-{args.scheme}-%Y%m%d-%H%M%S"))
+    jobs = args.jobs or os.cpu_count() or 1
+    t0 = time.perf_counter()
+    result = run_study(cfg, args.mnist_dir, jobs=jobs, out=out, progress=_log)
+    write_study(out, result, spike_V(device_params(args.device)))
+    s = result.summary
+    print(f"average array power per MNIST class, {s['n_images']} test images ({s['images_per_class']} per class), "
+          f"{s['scheme']} transfer into the 24x24 {s['device']} array:")
+    print(format_table(result))
+    for v, t in s["transfer"].items():
+        print(f"transfer {v}: {t['within_2nS_fraction']:.1%} of {t['n_cells']} cells within 2 nS, RMSE {t['rmse_nS']:.3f} nS, "
+              f"MAE {t['mae_nS']:.3f} nS, {t['n_pulses']} pulses")
+    print(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _transfer_only(args) -> int:
+    from arrays.mapping import load_levels, random_levels, save_levels
+    from arrays.programming import write_pwl
+    from compact_models.io import atomic_write_csv, atomic_write_json
+
+    levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
+    out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"transfer-{args.scheme}-%Y%m%d-%H%M%S"))
+    from compact_models.devices import device_params
+
+    bar = _progress_bar(args.max_passes or device_params(args.device).transfer_max_passes)
+    layer = transfer_layer(levels, args.scheme, args.device, args.seed, args.sigma_nS, args.zero_state,
+                           args.r_wire_ohm, args.r_contact_ohm, args.max_passes, progress=bar)
+    bar.close()
+    save_levels(out / "levels.csv", levels)
+    columns = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses", "written"]
+    atomic_write_csv(out / "transfer.csv", layer.cells[columns])
+    write_pwl(layer.result.phases, layer.result.netlists, out / "pwl")
+    figures = write_figures(out, layer)
+    atomic_write_json(out / "summary.json", {"transfer": dict(layer.summary, weights=str(args.weights), pwl="pwl/", figures=figures)})
     s = layer.summary
     print(f"{s['scheme']} transfer of {s['n_cells']} cells into {out}:")
     print(f"  within 2 nS {s['within_2nS_fraction']:.1%}, within 4 nS {s['within_4nS_fraction']:.1%}, "

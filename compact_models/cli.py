@@ -31,6 +31,8 @@ def prepare_out_dir(out: Path) -> Path:
     if out.exists() and not out.is_dir():
         raise ParameterError(f"--out {out} exists and is not a folder; name a folder")
     probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not probe.is_dir():
+        raise ParameterError(f"--out {out} cannot be created: {probe} is a file, not a folder; choose another folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise ParameterError(f"--out {out} cannot be written (no permission on {probe}); choose another folder")
     try:

@@ -90,6 +90,9 @@ class HfOxSyParams(SwitchDeviceMixin):
     """Time between a programming pulse and its read, s (paper 000)."""
     d2d_baseline: float = 0.30
     """Device-to-device variation baseline (relative), paper 000; apply it with DeviceVariation."""
+    n_weight_states: int = 8
+    """States a 3-bit layer uses (codes 1..8): every other linear state, 161.6 uS apart, so the
+    cycle-to-cycle noise (23.7 uS) stays well inside half a step."""
 
     def __post_init__(self):
         for name in ("v_start_V", "v_stop_V", "width_start_s", "width_stop_s", "g_min_uS", "step_uS",
@@ -189,7 +192,55 @@ class HfOxSyParams(SwitchDeviceMixin):
 
     @property
     def level_switch_counts(self) -> tuple:
-        return tuple(int(k) for k in self.linear_state_counts)
+        """Closed switches (= potentiation pulses from reset) of weight-state codes 1..8: 3, 5, .., 17."""
+        counts = self.linear_state_counts
+        stride = max(len(counts) // self.n_weight_states, 1)
+        return tuple(int(k) for k in counts[::stride][: self.n_weight_states])
+
+    @property
+    def g_levels_nS(self) -> tuple:
+        """Read conductance of weight-state codes 1..8, nS."""
+        return tuple(float(g) * 1e9 for g in self.read_curve_S()[list(self.level_switch_counts)])
+
+    @property
+    def hrs_conductance_S(self) -> float:
+        """Read conductance of the reset state (Gmin through the series resistance), S."""
+        return float(self.read_curve_S()[0])
+
+    @property
+    def max_train_pulses(self) -> int:
+        """Pulses a verify loop may extend a train to: the amplitude keeps its 15.5 mV steps past
+        the 20th pulse (to make up for IR drop in an array) while half of it stays below every set
+        threshold, so half-selected cells never switch."""
+        cap = 2 * float(self.set_threshold_V.min()) - 0.02
+        return int(np.floor((cap - self.v_start_V) / self.pulse_step_V)) + 1
+
+    def train_pulse(self, p: int) -> tuple:
+        """(amplitude_V, width_s) of pulse ``p`` (0-based) of a train, extended past the 20th pulse."""
+        if not 0 <= p < self.max_train_pulses:
+            raise ParameterError(f"pulse {p} is outside the train (0..{self.max_train_pulses - 1})")
+        width = self.widths_s[min(p, self.n_switches - 1)]
+        return self.v_start_V + p * self.pulse_step_V, float(width)
+
+    @property
+    def reset_amplitude_V(self) -> float:
+        """A depression pulse that opens every switch: the train's last depression amplitude, V."""
+        return -self.v_stop_V
+
+    @property
+    def transfer_max_passes(self) -> int:
+        """Write passes of a weight transfer at most (trains lengthened by the verify to make up for IR drop)."""
+        return 6
+
+    @property
+    def transfer_tolerance_nS(self) -> float:
+        """Verify tolerance of a weight transfer: half a linear step (40.4 uS), nS."""
+        return 0.5 * self.step_uS * 1e3
+
+    def write_error(self, sigma_nS: float | None = None) -> "CycleToCycleError":
+        """The write error of one programmed state: the cycle-to-cycle noise of the last pulse."""
+        return CycleToCycleError(sigma_nS=self.sigma_c2c_uS * 1e3 if sigma_nS is None else sigma_nS,
+                                 truncate_sigma=self.c2c_truncate_sigma)
 
     def draw_c2c_S(self, rng: np.random.Generator, size) -> np.ndarray:
         """Cycle-to-cycle deviations of the parallel conductance, S (truncated Gaussian)."""
@@ -197,6 +248,29 @@ class HfOxSyParams(SwitchDeviceMixin):
 
         t = self.c2c_truncate_sigma
         return 1e-6 * self.sigma_c2c_uS * truncnorm.rvs(-t, t, size=size, random_state=rng)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CycleToCycleError:
+    """The state a train leaves carries the last pulse's cycle-to-cycle deviation (paper 000, Fig. 2f)."""
+
+    sigma_nS: float = SIGMA_C2C_US * 1e3
+    """Standard deviation, nS (paper 000: 23.7 uS)."""
+    truncate_sigma: float = 3.0
+    """Deviations are truncated at this many sigma."""
+
+    def __post_init__(self):
+        if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 1e6):
+            raise ParameterError(f"cycle-to-cycle sigma_nS={self.sigma_nS!r} must be within 0..1e6 nS")
+
+    def draw_nS(self, rng: np.random.Generator, size=None):
+        """Deviations in nS; zeros when sigma is 0."""
+        if self.sigma_nS == 0:
+            return np.zeros(size) if size is not None else 0.0
+        from scipy.stats import truncnorm
+
+        t = self.truncate_sigma
+        return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
 
 
 @functools.lru_cache(maxsize=32)
@@ -210,4 +284,4 @@ def _switch_ron(params: HfOxSyParams) -> np.ndarray:
     return 1.0 / (steps + g_off)
 
 
-__all__ = ["HfOxSyParams", "SwitchCell"]
+__all__ = ["CycleToCycleError", "HfOxSyParams", "SwitchCell"]

@@ -197,6 +197,20 @@ class HTRRAMParams(SwitchDeviceMixin):
         return float(brentq(lambda i: i - (v - 2 * self.rc_ohm * i) / self.ri_ohm(v - 2 * self.rc_ohm * i), 0, v / 1e3) / v)
 
     @property
+    def transfer_max_passes(self) -> int:
+        """Write passes of a weight transfer at most (paper 001: write, then verify-and-rewrite)."""
+        return 3
+
+    @property
+    def transfer_tolerance_nS(self) -> float:
+        """Verify tolerance of a weight transfer, nS (paper 001: 2 nS)."""
+        return 2.0
+
+    def write_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
+        """The write error of paper 001 (sigma 1.06 nS unless given)."""
+        return ProgrammingError() if sigma_nS is None else ProgrammingError(sigma_nS=sigma_nS)
+
+    @property
     def hrs_conductance_S(self) -> float:
         """Read conductance with every switch open (the reset state), S."""
         return self.read_conductance_S(self.n_switches / self.roff_ohm)

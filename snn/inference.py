@@ -62,12 +62,18 @@ def plateau_windows(steps: int, timing: SpikeTiming = SpikeTiming()) -> list:
     return [(k * T + 2 * e, k * T + 2 * e + w) for k in range(steps)]
 
 
+def spike_V(device) -> float:
+    """Spike amplitude: the device's read voltage, taken positive (HfOxSy reads at -0.1 V; its cells are
+    linear, and positive spikes keep the bitline currents positive for the class decision)."""
+    return abs(device.read_V)
+
+
 def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mode: str,
                       timing: SpikeTiming = SpikeTiming()) -> tuple:
     """The deck and analysis line of one image's inference."""
     steps = spikes.shape[0]
     if mode == "transient":
-        specs = spike_pwl(_pad(spikes, xbar.rows), device.read_V, timing)
+        specs = spike_pwl(_pad(spikes, xbar.rows), spike_V(device), timing)
         net = device_array_netlist(device, xbar, cells, specs, ["0"] * xbar.cols, title="inference", static=True)
         step = timing.pulse_s / 2
         return net, f".tran {step:.6g} {steps * timing.step_s:.9g} 0 {step:.6g}"
@@ -75,7 +81,7 @@ def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, m
         drivers = ["Vsel sel 0 0", "Rsel sel 0 1"]
         padded = _pad(spikes, xbar.rows)
         for i in range(xbar.rows):
-            terms = [f"((abs(V(sel)-{k})<0.5) ? {device.read_V:.9g} : 0)" for k in np.flatnonzero(padded[:, i])]
+            terms = [f"((abs(V(sel)-{k})<0.5) ? {spike_V(device):.9g} : 0)" for k in np.flatnonzero(padded[:, i])]
             drivers.append(f"Bwl{i} wl{i} 0 V={' + '.join(terms) if terms else '0'}")
         net = device_array_netlist(device, xbar, cells, None, ["0"] * xbar.cols, title="inference (quasi-static)",
                                    drivers=drivers, static=True)
@@ -97,7 +103,7 @@ def bitline_step_currents(device, xbar: CrossbarParams, cells, spikes: np.ndarra
                           timing: SpikeTiming = SpikeTiming(), backend: str = "auto", save_extra=(), return_result=False):
     """Bitline currents (A) of every step (steps x bitlines): plateau means, or the DC points."""
     net, analysis = inference_netlist(device, xbar, cells, spikes, mode, timing)
-    save = [f"i(vbl{j})" for j in range(xbar.cols)] + list(save_extra)
+    save = list(dict.fromkeys([f"i(vbl{j})" for j in range(xbar.cols)] + list(save_extra)))
     res = simulator.run(net, analysis, save=save, backend=backend)
     if mode == "quasi-static":
         currents = np.array([res[f"i(vbl{j})"] for j in range(xbar.cols)]).T
@@ -121,3 +127,23 @@ def infer_image(device, xbar, cells, spikes, mode="transient", timing: SpikeTimi
     currents = bitline_step_currents(device, xbar, cells, spikes, mode, timing, backend)
     label, diff = classify(currents)
     return {"predicted": label, "diff_current_nA": diff * 1e9, "step_currents_nA": currents * 1e9}
+
+
+def infer_image_power(device, xbar: CrossbarParams, cells, spikes: np.ndarray, counted: np.ndarray | None = None,
+                      timing: SpikeTiming = SpikeTiming(), backend: str = "auto", trace: bool = False) -> dict:
+    """One image's inference transient with its power (`power.integrator`) over the inference window.
+
+    Returns the class, the accumulated differential currents (nA), the power summary and, with
+    ``trace``, the per-time-point DataFrame of the array power.
+    """
+    from power.integrator import integrate_power, power_vectors
+
+    currents, res = bitline_step_currents(device, xbar, cells, spikes, "transient", timing, backend,
+                                          save_extra=power_vectors(xbar), return_result=True)
+    label, diff = classify(currents)
+    report = integrate_power(res, xbar, counted=counted, window=(0.0, spikes.shape[0] * timing.step_s))
+    out = {"predicted": label, "diff_current_nA": diff * 1e9, "power": report.summary,
+           "wordline_power_nW": report.per_wordline.array_power_nW.to_numpy()}
+    if trace:
+        out["trace"] = report.per_time[["time_s", "array_power_nW", "line_loss_nW", "source_power_nW"]]
+    return out

@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
-    d = Path(os.environ.get("RRAM_COSIM_CACHE", Path.home() / ".cache" / "rram-cosim")) / "networks"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    from compact_models.io import cache_dir as shared
+
+    return shared("networks")
 
 
 def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:

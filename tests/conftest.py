@@ -1,10 +1,26 @@
-"""Test options: slow ngspice tests run only with --slow (the README's test command passes it)."""
+"""Test options: slow ngspice tests run only with --slow (the README's test command passes it).
+
+The whole session shares one fresh cache folder (``$RRAM_COSIM_CACHE``): every network and every
+transfer is computed at least once per session, never taken from a user's cache, and a transfer
+that several tests need (the main job's, the SNN tests') is simulated once.
+"""
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_configure(config):
+    config._rram_cache = tempfile.mkdtemp(prefix="rram-cosim-test-cache-")
+    os.environ["RRAM_COSIM_CACHE"] = config._rram_cache
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "_rram_cache", ""), ignore_errors=True)
 
 
 def pytest_addoption(parser):

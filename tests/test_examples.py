@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -15,3 +17,27 @@ def test_example_01_characterize_device(tmp_path):
     for _cycle, low, high in rows:
         assert float(low) <= 5 and 70 <= float(high) <= 90
     assert (tmp_path / "ispp.png").stat().st_size > 0
+
+
+def _run(name, out):
+    proc = subprocess.run([sys.executable, str(EXAMPLES / name), str(out)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line and not line.startswith("wrote"))
+
+
+def test_example_02_transfer_weights(tmp_path):
+    got = _run("02_transfer_weights.py", tmp_path)
+    assert int(got["cells written"]) == 48
+    assert float(got["within 2 nS"]) >= 0.94 and 0.3 < float(got["RMSE nS"]) <= 1.2
+    assert (tmp_path / "conductance_by_level.png").stat().st_size > 0
+    assert (tmp_path / "transfer.csv").read_text().count("\n") == 65
+
+
+@pytest.mark.slow
+def test_example_03_inference_power(tmp_path):
+    got = _run("03_inference_power.py", tmp_path)
+    assert 0 <= int(got["predicted"]) <= 9
+    array, source = float(got["array power nW"]), float(got["source power nW"])
+    assert 25 < array < 2500 and array < source < 1.05 * array
+    assert (tmp_path / "power_trace.csv").read_text().count("\n") == int(got["time points"]) + 1
+    assert (tmp_path / "power_trace.png").stat().st_size > 0

@@ -28,10 +28,13 @@ def test_official_test_set_from_shared(mnist_dir, monkeypatch):
     for name, md5 in MD5.items():
         assert hashlib.md5((mnist_dir / name).read_bytes()).hexdigest() == md5
     d = load_mnist(mnist_dir)
-    assert d.test_x.shape == (10000, 784) and d.train_x.shape == (5000, 784)
+    assert d.test_x.shape == (10000, 784) and d.train_x.shape == (4000, 784)
     assert np.bincount(d.test_y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
     assert load_mnist().test_source == d.test_source
+    monkeypatch.delenv("MNIST_DIR")
+    # Same training digits with or without the test set: one network for every run.
+    assert np.array_equal(load_mnist().train_x, d.train_x)
 
 
 def _idx(dims, payload):

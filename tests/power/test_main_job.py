@@ -1,0 +1,155 @@
+"""The main job, ``python -m arrays.transfer --scheme fast``: power per class, files, resume, bad input."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arrays.transfer import main
+from snn import models
+from snn.data import load_mnist
+from snn.inference import SpikeTiming
+from snn.spiking import convert
+
+
+@pytest.fixture(scope="module")
+def main_run(tmp_path_factory):
+    """The default run: embedded data, 3 images per class, fast scheme (2 jobs, as on a 2-core machine)."""
+    out = tmp_path_factory.mktemp("main") / "run"
+    assert main(["--scheme", "fast", "--jobs", "2", "--out", str(out)]) == 0
+    return out, json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.slow
+def test_power_per_class_meets_the_targets(main_run):
+    _out, s = main_run
+    qt, qtpr = s["power_nW_mean"]["qt"], s["power_nW_mean"]["qtpr"]
+    assert 25 < qt < 2500 and 25 < qtpr < 2500  # paper 001: 243 and 222 nW
+    assert qtpr < qt
+    per = s["power_nW_per_class"]
+    assert sorted(per["qt"]) == [str(c) for c in range(10)]
+    assert sum(per["qtpr"][c] < per["qt"][c] for c in per["qt"]) >= 9
+    assert s["n_images"] == 30 and s["images_per_class"] == 3
+    assert s["power_reduction_percent"] == pytest.approx(100 * (1 - qtpr / qt))
+    for v in ("qt", "qtpr"):
+        t = s["transfer"][v]
+        assert t["within_2nS_fraction"] >= 0.94 and t["within_4nS_fraction"] == 1.0 and t["rmse_nS"] <= 1.2
+        assert t["unwritten_max_drift_nS"] < 0.5
+        assert s["accuracy"][v] >= 0.85
+        # The sources also feed the unused columns and the lines: never less than the layer's devices.
+        assert s["source_power_nW_mean"][v] > s["power_nW_mean"][v]
+
+
+@pytest.mark.slow
+def test_each_image_power_is_its_spikes_times_g_v2_and_energy_is_conserved(main_run):
+    out, s = main_run
+    images = pd.read_csv(out / "images.csv")
+    assert len(images) == 60 and set(images.variant) == {"qt", "qtpr"}
+    # Sources = layer devices + unused devices + lines, image by image (Tellegen, to the solver's precision).
+    total = images.array_power_nW + images.uncounted_devices_power_nW + images.line_loss_nW
+    np.testing.assert_allclose(total, images.source_power_nW, rtol=1e-6)
+    # From the network's hidden spikes and the read-out of the transferred array: plateaus at 1 V carry
+    # G V^2 for pulse_s of every step_s; the 20 us edges add less than their full-voltage share.
+    data = load_mnist(None)
+    assert s["data"] == data.describe()
+    nets = models.trained_variants(data)
+    timing = SpikeTiming()
+    for v in ("qt", "qtpr"):
+        cells = pd.read_csv(out / f"transfer_{v}.csv")
+        g = np.zeros((24, 24))
+        g[cells.wordline, cells.bitline] = cells.final_nS
+        g_layer = g[:, :20].sum(axis=1)
+        hidden = convert(nets[v], data.train_x).hidden_spikes(data.test_x[s["test_indices"]])
+        window = hidden.shape[1] * timing.step_s
+        plateau = hidden.sum(axis=1) @ g_layer * timing.pulse_s / window
+        measured = images[images.variant == v].array_power_nW.to_numpy()
+        assert np.all(measured > plateau * 0.999)
+        assert np.all(measured < plateau * (timing.pulse_s + 2 * timing.edge_s) / timing.pulse_s)
+        by_class = images[images.variant == v].groupby("label").array_power_nW.mean()
+        np.testing.assert_allclose([s["power_nW_per_class"][v][str(c)] for c in range(10)], by_class.to_numpy())
+
+
+@pytest.mark.slow
+def test_outputs_are_written(main_run):
+    out, s = main_run
+    for name in ("power_per_class.csv", "images.csv", "fig12a_power_trace.png", "fig12b_power_per_class.png",
+                 "power_trace_qt.csv", "levels_qt.csv", "levels_qtpr.csv", "transfer_qtpr.csv",
+                 "transfer_qt/fig8_conductance_by_level.png", "transfer_qt/fig9_violins.png",
+                 "transfer_qtpr/fig10_weight_maps.png", "pwl/transfer_qt/pass1/transfer.cir", "pwl/transfer_qt/pass1/wl0.txt"):
+        assert (out / name).exists(), name
+    for v in ("qt", "qtpr"):
+        incs = sorted((out / "pwl" / v).glob("image*.inc"))
+        assert len(incs) == 30
+        assert incs[0].read_text().count("PWL(") == 24
+    header = (out / "power_per_class.csv").read_text().splitlines()[0].split(",")
+    assert {"class", "power_qt_nW", "power_qtpr_nW", "source_power_qt_nW", "correct_qt", "reduction_percent"} <= set(header)
+    trace = pd.read_csv(out / "power_trace_qt.csv")
+    assert list(trace.columns) == ["time_s", "array_power_nW", "line_loss_nW", "source_power_nW"]
+    assert trace.time_s.iloc[-1] == pytest.approx(0.025)
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob(".*.png"))
+
+
+@pytest.mark.slow
+def test_a_rerun_resumes_and_recomputes_only_what_is_missing(main_run, capsys):
+    out, s = main_run
+    before = pd.read_csv(out / "images.csv")
+    lost = sorted((out / ".state" / "images").glob("qtpr_*.pkl"))[:3]
+    for path in lost + [out / "summary.json"]:
+        path.unlink()
+    assert main(["--scheme", "fast", "--jobs", "2", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "3 inference transients (57 already done)" in err
+    assert "transferring" not in err
+    pd.testing.assert_frame_equal(pd.read_csv(out / "images.csv"), before)
+    again = json.loads((out / "summary.json").read_text())
+    assert again["power_nW_per_class"] == s["power_nW_per_class"]
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_keeps_its_finished_steps(main_run, tmp_path):
+    """Ctrl-C during the inference transients (ngspice in this process: --jobs 1); the transfers
+    come from the cache the default run filled."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "arrays.transfer", "--images-per-class", "1", "--jobs", "1", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline = time.time() + 600
+    while len(list((out / ".state" / "images").glob("*.pkl"))) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "run the same command with the same --out to resume" in err and "Traceback" not in err
+    assert not (out / "summary.json").exists()
+    done = len(list((out / ".state" / "images").glob("*.pkl")))
+    assert 2 <= done < 20
+    assert not list(out.rglob("*.tmp"))
+    assert "loaded from the cache" in err
+
+
+def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path, capsys):
+    proc = subprocess.run([sys.executable, "-m", "arrays.transfer", "--scheme", "nonsense"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice: 'nonsense'" in proc.stderr
+    out = tmp_path / "out"
+    assert main(["--mnist-dir", str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert not out.exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["--out", str(blocker / "run")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert main(["--images-per-class", "0", "--out", str(out)]) == 2
+    assert main(["--jobs", "0", "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    (out / ".state").mkdir(parents=True)
+    (out / ".state" / "config.json").write_text(json.dumps({"config": {"seed": 7}, "data": {}}))
+    assert main(["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run with other settings" in err and "seed" in err
