@@ -91,8 +91,9 @@ def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, b
     """A crossbar of ``device`` cells (``cells[i][j]`` a `SwitchCell`) with the given sources.
 
     ``wl`` and ``bl`` are source specs; ``drivers`` replaces the wordline sources with raw lines
-    (e.g. `selector_drivers`). ``static`` freezes every switch bank into its conductance
-    (`static_cell_lines`): for reads and inference, where no switch can move.
+    (e.g. `selector_drivers`). ``static`` freezes switch banks into their conductance
+    (`static_cell_lines`): True for every cell (reads and inference, where no switch can move), or a
+    rows x cols mask of the cells a write cannot reach.
     """
     if drivers is not None:
         sources = [*drivers, *(f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl))]
@@ -102,15 +103,16 @@ def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, b
     lines += crossbar_lines(xbar)
     models = []
     lines.append("* cells")
+    frozen = np.broadcast_to(np.asarray(static, dtype=bool), xbar.shape)
     for i in range(xbar.rows):
         for j in range(xbar.cols):
-            if static:
+            if frozen[i, j]:
                 lines += device.static_cell_lines(cells[i][j], f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}")
                 continue
             cl, cm = device.cell_lines(cells[i][j], f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}")
             lines += cl
             models += cm
-    if not static:
+    if not frozen.all():
         lines += device.shared_model_lines()
         lines += models
     return "\n".join(lines) + "\n"

@@ -197,13 +197,14 @@ TRAIN_PHASE_STEP_S = 1e-6
 """`Phase.pulse_width_s` of a train phase: sets the transient's maximum step (corners are breakpoints)."""
 
 
-def train_fast_phase(state: ArrayState, lengths: np.ndarray, to_write: np.ndarray, name: str) -> Phase:
+def train_fast_phase(state: ArrayState, lengths: np.ndarray, starts: np.ndarray, to_write: np.ndarray,
+                     name: str) -> Phase:
     """Tailored trains (HfOxSy), wordline by wordline: pulse p of the train on the selected wordline,
-    bitlines at GND for the cells whose train (``lengths``) has a pulse p and at V/2 for the rest,
-    other wordlines at V/2; cells to rewrite are first reset by one full depression pulse."""
+    bitlines at GND for the cells that take pulse p (``starts`` <= p < ``lengths``) and at V/2 for the
+    rest, other wordlines at V/2. A cell starting from 0 that holds a state is first reset by one
+    full depression pulse; a cell starting further on continues its train (see `transfer_states`)."""
     dev = state.device
     phase = _new_phase(name, state.xbar, TRAIN_PHASE_STEP_S, TRAIN_EDGE_S)
-    widths = dev.widths_s
 
     def pulse(row, amplitude, width, selected):
         for i, w in enumerate(phase.wl):
@@ -216,21 +217,23 @@ def train_fast_phase(state: ArrayState, lengths: np.ndarray, to_write: np.ndarra
         cols = [int(j) for j in np.flatnonzero(to_write[i])]
         if not cols:
             continue
-        dirty = {j for j in cols if state.cells[i][j].closed}
+        dirty = {j for j in cols if starts[i, j] == 0 and state.cells[i][j].closed}
         if dirty:
-            pulse(i, dev.reset_amplitude_V, widths[-1], dirty)
-        counts = {j: int(lengths[i, j]) for j in cols if lengths[i, j] > 0}
-        for p in range(max(counts.values(), default=0)):
-            pulse(i, *dev.train_pulse(p), {j for j, c in counts.items() if c > p})
-        for j, c in counts.items():
-            phase.writes.append(((i, (j,)), phase.end_s, c))
+            pulse(i, dev.reset_amplitude_V, dev.widths_s[-1], dirty)
+        span = {j: (int(starts[i, j]), int(lengths[i, j])) for j in cols if lengths[i, j] > starts[i, j]}
+        for p in range(min((a for a, _ in span.values()), default=0), max((b for _, b in span.values()), default=0)):
+            pulse(i, *dev.train_pulse(p), {j for j, (a, b) in span.items() if a <= p < b})
+        for j, (a, b) in span.items():
+            phase.writes.append(((i, (j,)), phase.end_s, b - a))
     phase.pad()
     return phase
 
 
-def train_half_bias_phase(state: ArrayState, lengths: np.ndarray, to_write: np.ndarray, name: str) -> Phase:
+def train_half_bias_phase(state: ArrayState, lengths: np.ndarray, starts: np.ndarray, to_write: np.ndarray,
+                          name: str) -> Phase:
     """Tailored trains (HfOxSy), cell by cell: +V/2 on its wordline and -V/2 on its bitline for every
-    pulse, others at 0 V, each pulse followed by a read (paper 000: 20 us later, 30 us at -0.1 V)."""
+    pulse from ``starts`` to ``lengths``, others at 0 V, each pulse followed by a -0.1 V read
+    (paper 000: 30 us); a cell starting from 0 that holds a state is reset first."""
     dev = state.device
     phase = _new_phase(name, state.xbar, TRAIN_PHASE_STEP_S, TRAIN_EDGE_S)
 
@@ -244,15 +247,28 @@ def train_half_bias_phase(state: ArrayState, lengths: np.ndarray, to_write: np.n
 
     for i, j in zip(*np.nonzero(to_write)):
         i, j = int(i), int(j)
-        if state.cells[i][j].closed:
+        a, b = int(starts[i, j]), int(lengths[i, j])
+        if a == 0 and state.cells[i][j].closed:
             pulse_and_read(i, j, dev.reset_amplitude_V, dev.widths_s[-1], "reset")
-        count = int(lengths[i, j])
-        for p in range(count):
+        for p in range(a, b):
             pulse_and_read(i, j, *dev.train_pulse(p), "set")
-        if count:
-            phase.writes.append(((i, (j,)), phase.wl[0].end_s, count))
+        if b > a:
+            phase.writes.append(((i, (j,)), phase.wl[0].end_s, b - a))
     phase.pad()
     return phase
+
+
+def next_trains(lengths: np.ndarray, err_steps: np.ndarray, to_write: np.ndarray, max_pulses: int) -> tuple:
+    """Train lengths and starting pulses of the next verify pass, from each cell's error in state steps.
+
+    Short by n steps: continue the train for n more pulses (switches only close going up). On the
+    step but outside the tolerance (cycle-to-cycle noise): repeat the last pulse, a fresh draw.
+    Over by n steps: reset and write a train n pulses shorter.
+    """
+    new = np.where(to_write, np.clip(lengths - err_steps, 1, max_pulses), lengths)
+    starts = np.where(err_steps < 0, lengths, np.where(err_steps == 0, lengths - 1, 0))
+    starts = np.where(to_write, np.clip(np.minimum(starts, new - 1), 0, None), 0)
+    return new, starts
 
 
 def run_phase(state: ArrayState, phase: Phase, backend: str = "auto") -> str:
@@ -285,8 +301,9 @@ CEILING_MARGIN_S = 0.02e-9
 def apply_programming_error(state: ArrayState, cells, error: ProgrammingError, rng: np.random.Generator) -> int:
     """Draw the write error of each written cell and realise it as the cell's switch scale.
 
-    A cell cannot read above the device's ceiling (HT-RRAM: 81.0 nS, Ri at 1 V), 1 nS over G8; a
-    draw beyond it is capped just below the ceiling. Returns how many draws were capped.
+    A cell cannot read above the device's ceiling (HT-RRAM: 81.0 nS, Ri at 1 V), 1 nS over G8, nor
+    below its reset state (HfOxSy: a cell short of switches with a large negative draw); a draw
+    beyond is capped just inside. Returns how many draws were capped.
     """
     dev = state.device
     ceiling = getattr(dev, "max_read_conductance_S", np.inf) - CEILING_MARGIN_S
@@ -297,12 +314,20 @@ def apply_programming_error(state: ArrayState, cells, error: ProgrammingError, r
         if not cell.closed:
             state.cells[i][j] = cell
             continue
-        drawn = dev.read_conductance_of(cell) + draw
-        if drawn > ceiling:
-            drawn = ceiling
+        nominal = dev.read_conductance_of(cell)
+        drawn = nominal + draw
+        # Closed switches cannot read below the reset state: a draw beyond keeps 5 % of their share.
+        floor = dev.hrs_conductance_S + 0.05 * (nominal - dev.hrs_conductance_S)
+        if drawn > ceiling or drawn < floor:
+            drawn = min(max(drawn, floor), ceiling)
             capped += 1
         state.cells[i][j] = replace(cell, g_scale=scale_for_read(dev, cell, drawn))
     return capped
+
+
+def ideal_cells(device, targets: np.ndarray) -> list:
+    """Cells in their target states (code 0: reset), without write error."""
+    return [[SwitchCell(closed=device.closed_for_level(int(k))) if k > 0 else SwitchCell() for k in row] for row in targets]
 
 
 def target_conductance_S(device, targets: np.ndarray) -> np.ndarray:
@@ -331,6 +356,11 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     g_before = state.nominal_conductance_S()
     rng = np.random.default_rng([seed, 2])
     g_target = target_conductance_S(device, targets)
+    if trains:
+        # HfOxSy's ~1 mS cells read up to ~20 % low through 1 ohm lines: verify against what the
+        # target states read through the same lines (the read-out of the ideal array).
+        g_target = read_conductance_S(device, xbar, ideal_cells(device, targets), backend)
+        g_before = g_target  # unwritten cells: compared with their read in the ideal array
     written = targets > 0
     to_write = written.copy()
     pulses = np.zeros(xbar.shape, dtype=int)
@@ -338,6 +368,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     if trains:
         # Train lengths: the state's pulse count from reset, then corrected by the verify (IR drop).
         lengths = np.where(written, np.array([0, *device.level_switch_counts])[targets], 0)
+        starts = np.zeros(xbar.shape, dtype=int)
         step_nS = device.step_uS * 1e3
     else:
         for code in range(1, len(device.g_levels_nS) + 1):
@@ -354,8 +385,8 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         n_passes = n
         name = f"pass{n}"
         if trains:
-            phase = (train_fast_phase(state, lengths, to_write, name) if cfg.scheme == "fast"
-                     else train_half_bias_phase(state, lengths, to_write, name))
+            phase = (train_fast_phase(state, lengths, starts, to_write, name) if cfg.scheme == "fast"
+                     else train_half_bias_phase(state, lengths, starts, to_write, name))
         elif cfg.scheme == "fast":
             phase = fast_phase(state, targets, to_write, cfg, name)
         else:
@@ -376,8 +407,8 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         err_nS = (g_read - g_target) * 1e9
         to_write = written & (np.abs(err_nS) > tolerance_nS)
         if trains:
-            lengths = np.where(to_write, np.clip(lengths - np.rint(err_nS / step_nS).astype(int), 1,
-                                                 device.max_train_pulses), lengths)
+            lengths, starts = next_trains(lengths, np.rint(err_nS / step_nS).astype(int), to_write,
+                                          device.max_train_pulses)
         elif cfg.scheme == "half-bias":
             amplitudes = np.where(to_write, np.clip(amplitudes - gain * err_nS, 3.0, 4.2), amplitudes)
     if g_read is None:

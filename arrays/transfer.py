@@ -221,8 +221,8 @@ def _study(args) -> int:
           f"{s['scheme']} transfer into the 24x24 {s['device']} array:")
     print(format_table(result))
     for v, t in s["transfer"].items():
-        print(f"transfer {v}: {t['within_2nS_fraction']:.1%} of {t['n_cells']} cells within 2 nS, RMSE {t['rmse_nS']:.3f} nS, "
-              f"MAE {t['mae_nS']:.3f} nS, {t['n_pulses']} pulses")
+        print(f"transfer {v}: {t['within_tolerance_fraction']:.1%} of {t['n_cells']} cells within {t['tolerance_nS']:.4g} nS, "
+              f"RMSE {t['rmse_nS']:.4g} nS, MAE {t['mae_nS']:.4g} nS, {t['n_pulses']} pulses in {t['n_passes']} passes")
     print(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -230,7 +230,7 @@ class HfOxSyParams(SwitchDeviceMixin):
     @property
     def transfer_max_passes(self) -> int:
         """Write passes of a weight transfer at most (trains lengthened by the verify to make up for IR drop)."""
-        return 6
+        return 10
 
     @property
     def transfer_tolerance_nS(self) -> float:

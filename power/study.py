@@ -152,7 +152,8 @@ def run_study(cfg: StudyConfig = StudyConfig(), mnist_dir=None, jobs: int = 1, o
             layers[v] = layer
             state.save(f"transfer_{v}.pkl", layer)
             s = layer.summary
-            say(f"{LABELS[v]}: {s['within_2nS_fraction']:.1%} of {s['n_cells']} cells within 2 nS, RMSE {s['rmse_nS']:.3f} nS")
+            say(f"{LABELS[v]}: {s['within_tolerance_fraction']:.1%} of {s['n_cells']} cells within {s['tolerance_nS']:.4g} nS, "
+                f"RMSE {s['rmse_nS']:.4g} nS")
         say(f"transfers done in {time.perf_counter() - t0:.0f} s")
 
     xbar = CrossbarParams(r_wire_wl_ohm=cfg.r_wire_ohm, r_wire_bl_ohm=cfg.r_wire_ohm, r_contact_ohm=cfg.r_contact_ohm)

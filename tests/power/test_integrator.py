@@ -83,3 +83,30 @@ def test_bad_window_and_mask_are_clear_errors():
         integrate_power(res, xbar, counted=np.ones((3, 2), dtype=bool))
     with pytest.raises(ParameterError, match="at least 1 mOhm"):
         integrate_power(res, CrossbarParams(rows=2, cols=2, r_wire_wl_ohm=0.0))
+
+
+def test_hfoxsy_array_draws_microwatts_and_its_lines_matter():
+    """HfOxSy/HfS2 cells of ~0.3-1.4 mS at 0.1 V spikes: microwatts, and the 1 ohm / 10 ohm lines
+    take a share of the source power that HT-RRAM's never does (SPEC 7)."""
+    from compact_models.hfoxsy import HfOxSyParams
+    from snn.inference import infer_image_power
+
+    h = HfOxSyParams()
+    xbar = CrossbarParams()
+    rng = np.random.default_rng(5)
+    codes = rng.integers(1, 9, (24, 20))
+    cells = [[SwitchCell(closed=h.closed_for_level(int(codes[i, j]))) if j < 20 else SwitchCell() for j in range(24)]
+             for i in range(24)]
+    spikes = rng.random((8, 24)) < 0.4
+    counted = np.zeros(xbar.shape, dtype=bool)
+    counted[:, :20] = True
+    r = infer_image_power(h, xbar, cells, spikes, counted=counted)
+    p = r["power"]
+    assert 1e3 < p["array_power_nW"] < 1e6  # microwatts to a milliwatt
+    assert p["array_power_nW"] + p["uncounted_devices_power_nW"] + p["line_loss_nW"] == pytest.approx(p["source_power_nW"], rel=1e-6)
+    assert p["line_loss_nW"] > 0.01 * p["array_power_nW"]
+    # The IR drop lowers every cell's voltage: below the ideal sum of G V^2 over the plateaus and edges.
+    g = np.array([[h.read_conductance_of(c) for c in row] for row in cells])
+    timing = SpikeTiming()
+    ideal = (spikes.astype(float) @ (g * counted)).sum() * 0.1**2 / (8 * timing.step_s) * 1e9
+    assert 0.4 * ideal * timing.pulse_s < p["array_power_nW"] < ideal * (timing.pulse_s + 2 * timing.edge_s)
