@@ -221,8 +221,10 @@ def train_fast_phase(state: ArrayState, lengths: np.ndarray, starts: np.ndarray,
         if dirty:
             pulse(i, dev.reset_amplitude_V, dev.widths_s[-1], dirty)
         span = {j: (int(starts[i, j]), int(lengths[i, j])) for j in cols if lengths[i, j] > starts[i, j]}
-        for p in range(min((a for a, _ in span.values()), default=0), max((b for _, b in span.values()), default=0)):
-            pulse(i, *dev.train_pulse(p), {j for j, (a, b) in span.items() if a <= p < b})
+        for p in range(max((b for _, b in span.values()), default=0)):
+            selected = {j for j, (a, b) in span.items() if a <= p < b}
+            if selected:  # pulses no cell takes are left out
+                pulse(i, *dev.train_pulse(p), selected)
         for j, (a, b) in span.items():
             phase.writes.append(((i, (j,)), phase.end_s, b - a))
     phase.pad()

@@ -43,10 +43,13 @@ def format_table(result: StudyResult) -> str:
     head += f"{'reduction':>11}" if "reduction_percent" in pc else ""
     head += "".join(f"{LABELS[v] + ' correct':>16}" for v in variants)
     lines = [head]
+    images = result.images
     for _, r in pc.iterrows():
         line = f"{int(r['class']):>5}" + "".join(f"{r[f'power_{v}_nW']:>14.1f}" for v in variants)
         line += f"{r['reduction_percent']:>10.1f}%" if "reduction_percent" in pc else ""
-        line += "".join(f"{str(int(r['correct_' + v])) + '/' + str(n):>16}" for v in variants)
+        for v in variants:
+            marks = "".join("+" if c else "-" for c in images[(images.variant == v) & (images.label == r["class"])].correct)
+            line += f"{str(int(r['correct_' + v])) + '/' + str(n) + ' ' + marks:>16}"
         lines.append(line)
     s = result.summary
     mean = f"{'mean':>5}" + "".join(f"{s['power_nW_mean'][v]:>14.1f}" for v in variants)
@@ -56,6 +59,7 @@ def format_table(result: StudyResult) -> str:
     src = ", ".join(f"{LABELS[v]} {s['source_power_nW_mean'][v]:.1f} nW (line losses {s['line_loss_nW_mean'][v]:.3g} nW)"
                     for v in variants)
     lines.append(f"drawn from the wordline sources, line losses included: {src}")
+    lines.append("correct: images classified correctly per class, + or - for each image in test-index order")
     return "\n".join(lines)
 
 
@@ -73,8 +77,8 @@ def write_study(out: Path, result: StudyResult, read_V: float) -> list:
     from arrays.mapping import save_levels
     from arrays.programming import write_pwl
     from arrays.transfer import write_figures
-    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, atomic_write_text
-    from snn.inference import spike_pwl
+    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
+    from snn.inference import write_spike_pwl
 
     out = Path(out)
     s = result.summary
@@ -90,13 +94,7 @@ def write_study(out: Path, result: StudyResult, read_V: float) -> list:
         (out / f"transfer_{v}").mkdir(exist_ok=True)
         write_figures(out / f"transfer_{v}", layer)
         write_pwl(layer.result.phases, layer.result.netlists, out / "pwl" / f"transfer_{v}")
-        folder = out / "pwl" / v
-        folder.mkdir(parents=True, exist_ok=True)
-        for k, test_index in enumerate(s["test_indices"]):
-            specs = spike_pwl(result.hidden[v][k], read_V)
-            body = "".join(f"Vwl{i} wl{i} 0 {spec}\n" for i, spec in enumerate(specs))
-            atomic_write_text(folder / f"image{test_index:05d}.inc",
-                              f"* {LABELS[v]}: hidden spikes of test image {test_index}, one source per wordline\n" + body)
+        write_spike_pwl(out / "pwl" / v, result.hidden[v], s["test_indices"], read_V, f"{LABELS[v]}: ")
     figures = []
     if result.traces:
         fig, ax = plt.subplots(figsize=(8, 4))

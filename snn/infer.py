@@ -113,14 +113,9 @@ def plot_confusion(ax, confusion: np.ndarray, title: str = ""):
 
 def write_inference_pwl(folder: Path, run: InferenceRun, read_V: float) -> None:
     """One include file per image with the 24 wordline sources of its inference transient."""
-    from compact_models.io import atomic_write_text
-    from snn.inference import spike_pwl
+    from snn.inference import write_spike_pwl
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for k, test_index in enumerate(run.images.test_index):
-        specs = spike_pwl(run.hidden[k], read_V)
-        body = "".join(f"Vwl{i} wl{i} 0 {spec}\n" for i, spec in enumerate(specs))
-        atomic_write_text(folder / f"image{int(test_index):05d}.inc", f"* hidden spikes of test image {int(test_index)}\n" + body)
+    write_spike_pwl(folder, run.hidden, run.images.test_index, read_V)
 
 
 def write_run(out: Path, run: InferenceRun) -> None:

@@ -56,6 +56,20 @@ def spike_pwl(spikes: np.ndarray, volts: float, timing: SpikeTiming = SpikeTimin
     return specs
 
 
+def write_spike_pwl(folder, hidden: np.ndarray, test_indices, volts: float, label: str = "") -> None:
+    """One include file per image (``image<index>.inc``) with the wordline sources of its inference."""
+    from pathlib import Path
+
+    from compact_models.io import atomic_write_text
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for spikes, test_index in zip(hidden, test_indices):
+        body = "".join(f"Vwl{i} wl{i} 0 {spec}\n" for i, spec in enumerate(spike_pwl(spikes, volts)))
+        atomic_write_text(folder / f"image{int(test_index):05d}.inc",
+                          f"* {label}hidden spikes of test image {int(test_index)}, one source per wordline\n" + body)
+
+
 def plateau_windows(steps: int, timing: SpikeTiming = SpikeTiming()) -> list:
     """(start, end) of the spike plateau of every step."""
     e, w, T = timing.edge_s, timing.pulse_s, timing.step_s
