@@ -34,7 +34,7 @@ class InferenceRun:
 
 
 def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: str = "fast", seed: int = 0,
-                  jobs: int = 1, mode: str = "transient", sigma_nS: float = 1.06, backend: str = "auto",
+                  jobs: int = 1, mode: str = "transient", sigma_nS: float | None = None, backend: str = "auto",
                   layer=None, progress=None, image_index: np.ndarray | None = None) -> InferenceRun:
     """Transfer ``net``'s second layer (unless ``layer`` is given) and classify test images on the array."""
     from joblib import Parallel, delayed
@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="one transient per image (default), or one DC sweep over the time steps (about 10x faster)")
     parser.add_argument("--seed", type=int, default=0, help="seed of training, image choice, write errors")
     parser.add_argument("--jobs", type=int, default=1, help="images simulated in parallel processes")
-    parser.add_argument("--sigma-nS", type=float, default=1.06, help="programming-error sigma, nS")
+    parser.add_argument("--sigma-nS", type=float, default=None, help="programming-error sigma, nS (default: the device's, 1.06 nS for HT-RRAM)")
     parser.add_argument("--mnist-dir", default=None, help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new folder under runs/)")
     add_common_arguments(parser)
