@@ -55,7 +55,7 @@ class TransferConfig:
     """Verify tolerance, nS; None takes the device's (HT-RRAM: 2 nS as in paper 001; HfOxSy: half a step)."""
     max_passes: int | None = None
     """Write passes at most: the first write and up to max_passes - 1 verify-and-rewrite passes;
-    None takes the device's (HT-RRAM 3, HfOxSy 6: its trains need more to make up for IR drop)."""
+    None takes the device's (HT-RRAM 3, HfOxSy 10: its trains need more to make up for IR drop)."""
     reset_V: float = -1.6
     """Reset pulse amplitude, V (paper 001: -1.6 V)."""
     ispva_gain: float = 0.5

@@ -23,6 +23,11 @@ import pandas as pd
 from compact_models.cli import add_common_arguments, fail, prepare_out_dir, setup_logging
 from compact_models.errors import RRAMError
 
+TRANSFER_COLUMNS = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses",
+                    "written"]
+"""Columns of the per-cell transfer CSVs."""
+
+
 @dataclass
 class LayerTransfer:
     """A transferred layer: per-cell table, summary, and the simulated array state."""
@@ -45,30 +50,22 @@ def transfer_layer(levels: np.ndarray, scheme: str = "fast", device: str = "ht-r
     folder (`compact_models.io.cache_dir`) under a key of the levels, every setting, the device
     parameters and the package version, and a repeated call loads it instead of re-simulating.
     """
+    from arrays.programming import _say
     from compact_models.devices import device_params
+    from compact_models.io import atomic_pickle, load_pickle
 
     params = device_params(device)
     settings = dict(scheme=scheme, seed=seed, sigma_nS=sigma_nS, zero_state=zero_state, r_wire_ohm=r_wire_ohm,
                     r_contact_ohm=r_contact_ohm, max_passes=max_passes)
     path = _cache_path(levels, params, settings) if cache else None
     if path is not None and path.exists():
-        import pickle
-
-        with open(path, "rb") as fh:
-            layer = pickle.load(fh)
+        layer = load_pickle(path)
         _say(progress, f"{scheme} transfer of this layer loaded from the cache ({path.parent})")
         return layer
     layer = _simulate_transfer(np.asarray(levels), params, backend=backend, progress=progress, **settings)
     if path is not None:
-        from compact_models.io import atomic_pickle
-
         atomic_pickle(path, layer)
     return layer
-
-
-def _say(progress, message):
-    if progress is not None:
-        progress(message)
 
 
 def _cache_path(levels, params, settings) -> Path:
@@ -168,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--zero-state", choices=["g1", "hrs"], default="g1",
                         help="with --weights: what a zero weight and the partner of a non-zero weight hold (default g1)")
     parser.add_argument("--max-passes", type=int, default=None,
-                        help="with --weights: write passes at most (1 = open loop; default: HT-RRAM 3, HfOxSy 6)")
+                        help="with --weights: write passes at most (1 = open loop; default: HT-RRAM 3, HfOxSy 10)")
     parser.add_argument("--r-wire-ohm", type=float, default=1.0, help="line resistance per segment, ohm")
     parser.add_argument("--r-contact-ohm", type=float, default=10.0, help="contact/driver resistance, ohm")
     parser.add_argument("--out", type=Path, default=None,
@@ -210,11 +207,11 @@ def _study(args) -> int:
 
     cfg = StudyConfig(scheme=args.scheme, device=args.device, images_per_class=args.images_per_class, seed=args.seed,
                       sigma_nS=args.sigma_nS, r_wire_ohm=args.r_wire_ohm, r_contact_ohm=args.r_contact_ohm)
-    load_mnist(args.mnist_dir)  # a bad --mnist-dir fails before any folder is made
+    data = load_mnist(args.mnist_dir)  # a bad --mnist-dir fails before any folder is made
     out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"power-{args.scheme}-%Y%m%d-%H%M%S"))
     jobs = args.jobs or os.cpu_count() or 1
     t0 = time.perf_counter()
-    result = run_study(cfg, args.mnist_dir, jobs=jobs, out=out, progress=_log)
+    result = run_study(cfg, data, jobs=jobs, out=out, progress=_log)
     write_study(out, result, spike_V(device_params(args.device)))
     s = result.summary
     print(f"average array power per MNIST class, {s['n_images']} test images ({s['images_per_class']} per class), "
@@ -230,19 +227,17 @@ def _study(args) -> int:
 def _transfer_only(args) -> int:
     from arrays.mapping import load_levels, random_levels, save_levels
     from arrays.programming import write_pwl
+    from compact_models.devices import device_params
     from compact_models.io import atomic_write_csv, atomic_write_json
 
     levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
     out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"transfer-{args.scheme}-%Y%m%d-%H%M%S"))
-    from compact_models.devices import device_params
-
     bar = _progress_bar(args.max_passes or device_params(args.device).transfer_max_passes)
     layer = transfer_layer(levels, args.scheme, args.device, args.seed, args.sigma_nS, args.zero_state,
                            args.r_wire_ohm, args.r_contact_ohm, args.max_passes, progress=bar)
     bar.close()
     save_levels(out / "levels.csv", levels)
-    columns = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses", "written"]
-    atomic_write_csv(out / "transfer.csv", layer.cells[columns])
+    atomic_write_csv(out / "transfer.csv", layer.cells[TRANSFER_COLUMNS])
     write_pwl(layer.result.phases, layer.result.netlists, out / "pwl")
     figures = write_figures(out, layer)
     atomic_write_json(out / "summary.json", {"transfer": dict(layer.summary, weights=str(args.weights), pwl="pwl/", figures=figures)})

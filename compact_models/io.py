@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -12,24 +13,27 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def _publish(tmp: str, path: Path) -> None:
-    """Give the temporary file the usual permissions (mkstemp makes it private) and rename it."""
-    os.chmod(tmp, 0o666 & ~_UMASK)
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+@contextmanager
+def _atomic(path: Path, suffix: str = ".tmp"):
+    """Yield a temporary file name beside ``path``; on success give it the usual permissions (mkstemp
+    makes it private) and rename it to ``path``, on failure remove it."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        _publish(tmp, path)
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    with _atomic(path) as tmp, open(tmp, "w") as fh:
+        fh.write(text)
 
 
 def _jsonable(obj):
@@ -60,17 +64,8 @@ def atomic_write_csv(path: Path, frame) -> None:
 
 def atomic_save_figure(path: Path, fig) -> None:
     """Save a matplotlib figure as PNG, atomically."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with _atomic(path, ".png") as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
 
 
 def cache_dir(kind: str) -> Path:
@@ -84,13 +79,13 @@ def atomic_pickle(path: Path, obj) -> None:
     """Pickle ``obj`` to ``path`` atomically."""
     import pickle
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with _atomic(path) as tmp, open(tmp, "wb") as fh:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_pickle(path: Path):
+    """What `atomic_pickle` wrote to ``path``."""
+    import pickle
+
+    with open(path, "rb") as fh:
+        return pickle.load(fh)

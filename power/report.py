@@ -76,7 +76,7 @@ def write_study(out: Path, result: StudyResult, read_V: float) -> list:
 
     from arrays.mapping import save_levels
     from arrays.programming import write_pwl
-    from arrays.transfer import write_figures
+    from arrays.transfer import TRANSFER_COLUMNS, write_figures
     from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
     from snn.inference import write_spike_pwl
 
@@ -87,10 +87,9 @@ def write_study(out: Path, result: StudyResult, read_V: float) -> list:
     atomic_write_csv(out / "images.csv", result.images)
     for v, trace in result.traces.items():
         atomic_write_csv(out / f"power_trace_{v}.csv", trace)
-    columns = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses", "written"]
     for v, layer in result.layers.items():
         save_levels(out / f"levels_{v}.csv", layer.levels)
-        atomic_write_csv(out / f"transfer_{v}.csv", layer.cells[columns])
+        atomic_write_csv(out / f"transfer_{v}.csv", layer.cells[TRANSFER_COLUMNS])
         (out / f"transfer_{v}").mkdir(exist_ok=True)
         write_figures(out / f"transfer_{v}", layer)
         write_pwl(layer.result.phases, layer.result.netlists, out / "pwl" / f"transfer_{v}")

@@ -8,7 +8,6 @@ it keeps each finished step there (``.state/``), so an interrupted study resumes
 from __future__ import annotations
 
 import json
-import pickle
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -85,10 +84,11 @@ class _State:
             atomic_write_json(path, meta)
 
     def load(self, name: str):
+        from compact_models.io import load_pickle
+
         if self.dir is None or not (self.dir / name).exists():
             return None
-        with open(self.dir / name, "rb") as fh:
-            return pickle.load(fh)
+        return load_pickle(self.dir / name)
 
     def save(self, name: str, obj) -> None:
         if self.dir is not None:
@@ -113,15 +113,18 @@ def counted_devices(xbar, levels: np.ndarray) -> np.ndarray:
     return mask
 
 
-def run_study(cfg: StudyConfig = StudyConfig(), mnist_dir=None, jobs: int = 1, out: Path | None = None,
+def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: Path | None = None,
               backend: str = "auto", progress=None) -> StudyResult:
-    """Transfer both networks' second layers and measure the inference power of the same test images."""
+    """Transfer both networks' second layers and measure the inference power of the same test images.
+
+    ``data`` is an `snn.data.MNIST`, or a folder of IDX files, or None for the embedded sample.
+    """
     from joblib import Parallel, delayed
 
     from arrays.netlist import CrossbarParams
     from arrays.transfer import transfer_layer
     from compact_models.devices import device_params
-    from snn.data import images_per_class, load_mnist
+    from snn.data import MNIST, images_per_class, load_mnist
     from snn.inference import infer_image_power
     from snn.models import trained_variants
     from snn.spiking import convert
@@ -129,7 +132,8 @@ def run_study(cfg: StudyConfig = StudyConfig(), mnist_dir=None, jobs: int = 1, o
     if jobs < 1:
         raise ParameterError(f"--jobs {jobs} must be at least 1")
     say = progress or (lambda _m: None)
-    data = load_mnist(mnist_dir)
+    if not isinstance(data, MNIST):
+        data = load_mnist(data)
     state = _State(out, cfg, data.describe())
     device = device_params(cfg.device)
     nets = trained_variants(data, variants=cfg.variants, progress=say)

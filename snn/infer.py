@@ -125,14 +125,13 @@ def write_run(out: Path, run: InferenceRun) -> None:
     import matplotlib.pyplot as plt
 
     from arrays.mapping import save_levels
-    from arrays.transfer import write_figures
+    from arrays.transfer import TRANSFER_COLUMNS, write_figures
     from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
 
     v = run.variant
     save_levels(out / f"levels_{v}.csv", run.layer.levels)
     atomic_write_csv(out / f"images_{v}.csv", run.images)
-    cols = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses", "written"]
-    atomic_write_csv(out / f"transfer_{v}.csv", run.layer.cells[cols])
+    atomic_write_csv(out / f"transfer_{v}.csv", run.layer.cells[TRANSFER_COLUMNS])
     write_inference_pwl(out / "pwl" / v, run, 1.0)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     plot_confusion(ax, np.array(run.summary["confusion"]),
