@@ -120,11 +120,15 @@ class NodalArray:
         bl = self.r_c * prefix[:, -1:] + self.r_bl * np.concatenate([below, np.zeros((current.shape[0], 1, current.shape[2]))], axis=1)
         return wl - bl
 
-    def solve(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None, tol_V: float = 1e-13, max_iter: int = 60):
+    def solve(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None) -> np.ndarray:
         """Cell currents (A, batch x rows x cols) for wordline sources ``wl_V`` (batch x rows, or rows).
 
         Bitline sources ``bl_V`` (cols) default to 0 V.
         """
+        return self.solve_cells(wl_V, bl_V)[1]
+
+    def solve_cells(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None, tol_V: float = 1e-13, max_iter: int = 60):
+        """(voltage across each cell, its current): wordline minus bitline node in V, and A; batch x rows x cols."""
         m, n = self.xbar.shape
         wl_V = np.atleast_2d(np.asarray(wl_V, dtype=float))
         bl_V = np.zeros(n) if bl_V is None else np.asarray(bl_V, dtype=float)
@@ -142,7 +146,7 @@ class NodalArray:
                 dv = scipy.linalg.lu_solve(self._m0, residual.reshape(len(v), -1).T).T.reshape(v.shape)
             v = v - dv
             if np.max(np.abs(dv)) < tol_V:
-                return self._cells(v, split)[0]
+                return v, self._cells(v, split)[0]
         raise ConvergenceError(f"the nodal solve did not converge in {max_iter} iterations (largest voltage update "
                                f"{np.max(np.abs(dv)):.3g} V): the lines load the cells too strongly for the chord "
                                "iteration; use --engine spice for this array")
@@ -156,20 +160,29 @@ class NodalArray:
 
         Distinct spike patterns are solved once, in chunks of ``chunk`` reads.
         """
+        return self._per_pattern(spikes, volts, chunk, lambda v, i: i.sum(axis=1), self.xbar.cols)
+
+    def step_power_W(self, spikes: np.ndarray, volts: float, counted: np.ndarray | None = None,
+                     chunk: int = 4096) -> np.ndarray:
+        """Power (W) of the ``counted`` devices (default all), V x I summed, at every step (... x steps)."""
+        mask = np.ones(self.xbar.shape, dtype=bool) if counted is None else np.asarray(counted, dtype=bool)
+        return self._per_pattern(spikes, volts, chunk, lambda v, i: (v * i * mask).sum(axis=(1, 2))[:, None], 1)[..., 0]
+
+    def _per_pattern(self, spikes, volts, chunk, reduce, width):
         spikes = np.asarray(spikes, dtype=bool)
-        m, n = self.xbar.shape
+        m = self.xbar.rows
         if spikes.shape[-1] > m:
             raise ParameterError(f"{spikes.shape[-1]} spike inputs for an array of {m} wordlines")
         flat = spikes.reshape(-1, spikes.shape[-1])
         patterns, inverse = np.unique(flat, axis=0, return_inverse=True)
         wl = np.zeros((len(patterns), m))
         wl[:, : patterns.shape[1]] = patterns * volts
-        out = np.zeros((len(patterns), n))
+        out = np.zeros((len(patterns), width))
         live = np.flatnonzero(patterns.any(axis=1))
         for s in range(0, len(live), chunk):
             part = live[s: s + chunk]
-            out[part] = self.bitline_currents_A(wl[part])
-        return out[np.ravel(inverse)].reshape(spikes.shape[:-1] + (n,))
+            out[part] = reduce(*self.solve_cells(wl[part]))
+        return out[np.ravel(inverse)].reshape(spikes.shape[:-1] + (width,))
 
 
 def read_conductance_S(device, xbar: CrossbarParams, cells) -> np.ndarray:

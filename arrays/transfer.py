@@ -41,10 +41,11 @@ class LayerTransfer:
 def transfer_layer(levels: np.ndarray, scheme: str = "fast", device: str = "ht-rram", seed: int = 0,
                    sigma_nS: float | None = None, zero_state: str = "g1", r_wire_ohm: float = 1.0,
                    r_contact_ohm: float = 10.0, max_passes: int | None = None, backend: str = "auto", progress=None,
-                   cache: bool = True) -> LayerTransfer:
-    """Map a 24 x 10 level map onto a 24 x 24 array and write it in by ``scheme``, in ngspice.
+                   cache: bool = True, size: int = 24, variation=None) -> LayerTransfer:
+    """Map a 24 x 10 level map onto a ``size`` x ``size`` array and write it in by ``scheme``, in ngspice.
 
-    ``sigma_nS`` is the write-error sigma (default: the device's, `write_error`).
+    ``sigma_nS`` is the write-error sigma (default: the device's, `write_error`); ``variation`` a
+    `compact_models.base.DeviceVariation` drawn per device (device-to-device spread).
 
     A transfer is deterministic in its arguments, so with ``cache`` the result is kept in the cache
     folder (`compact_models.io.cache_dir`) under a key of the levels, every setting, the device
@@ -57,6 +58,10 @@ def transfer_layer(levels: np.ndarray, scheme: str = "fast", device: str = "ht-r
     params = device_params(device)
     settings = dict(scheme=scheme, seed=seed, sigma_nS=sigma_nS, zero_state=zero_state, r_wire_ohm=r_wire_ohm,
                     r_contact_ohm=r_contact_ohm, max_passes=max_passes)
+    if size != 24:
+        settings["size"] = size
+    if variation is not None and variation.active:
+        settings["variation"] = variation
     path = _cache_path(levels, params, settings) if cache else None
     if path is not None and path.exists():
         layer = load_pickle(path)
@@ -84,14 +89,16 @@ def _cache_path(levels, params, settings) -> Path:
 
 
 def _simulate_transfer(levels, params, scheme, seed, sigma_nS, zero_state, r_wire_ohm, r_contact_ohm, max_passes,
-                       backend, progress) -> LayerTransfer:
+                       backend, progress, size=24, variation=None) -> LayerTransfer:
     from arrays.mapping import level_of_cells, target_states
     from arrays.netlist import CrossbarParams
     from arrays.programming import TransferConfig, transfer_states
-    xbar = CrossbarParams(r_wire_wl_ohm=r_wire_ohm, r_wire_bl_ohm=r_wire_ohm, r_contact_ohm=r_contact_ohm)
+    xbar = CrossbarParams(rows=size, cols=size, r_wire_wl_ohm=r_wire_ohm, r_wire_bl_ohm=r_wire_ohm,
+                          r_contact_ohm=r_contact_ohm)
     targets = target_states(levels, xbar.shape, zero_state)
     result = transfer_states(params, targets, TransferConfig(scheme=scheme, max_passes=max_passes), xbar=xbar,
-                             error=params.write_error(sigma_nS), seed=seed, backend=backend, progress=progress)
+                             error=params.write_error(sigma_nS), variation=variation, seed=seed, backend=backend,
+                             progress=progress)
     cells = result.cells.copy()
     n_out = levels.shape[1]
     cells.insert(2, "level", level_of_cells(levels, xbar.shape).ravel())
@@ -99,7 +106,8 @@ def _simulate_transfer(levels, params, scheme, seed, sigma_nS, zero_state, r_wir
     side[: levels.shape[0], :n_out] = "positive"
     side[: levels.shape[0], n_out : 2 * n_out] = "negative"
     cells.insert(3, "side", side.ravel())
-    summary = dict(result.summary, zero_state=zero_state, seed=seed, r_wire_ohm=r_wire_ohm, r_contact_ohm=r_contact_ohm)
+    summary = dict(result.summary, zero_state=zero_state, seed=seed, r_wire_ohm=r_wire_ohm, r_contact_ohm=r_contact_ohm,
+                   size=size)
     return LayerTransfer(cells, summary, result, levels)
 
 

@@ -14,6 +14,22 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
 
 
+def add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` and ``--scheduler``: where the ``--jobs`` processes run (`compact_models.parallel`)."""
+    parser.add_argument("--backend", choices=["loky", "dask"], default="loky",
+                        help="local processes (loky, default) or a Dask cluster through joblib's Dask backend")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="Dask scheduler address (tcp://host:8786); default with --backend dask: a local cluster of --jobs workers")
+
+
+def check_parallel_arguments(args) -> None:
+    """Refuse ``--jobs`` below 1 and ``--scheduler`` without ``--backend dask`` before any work starts."""
+    if args.jobs < 1:
+        raise ParameterError(f"--jobs {args.jobs} must be at least 1")
+    if args.scheduler and args.backend != "dask":
+        raise ParameterError("--scheduler needs --backend dask")
+
+
 def setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")

@@ -143,3 +143,18 @@ def integrate_power(res, xbar: CrossbarParams, counted: np.ndarray | None = None
         "n_time_points": int(tk.size),
     }
     return PowerReport(per_device, per_wordline, per_time, summary)
+
+
+def quasi_static_power_nW(step_power_W: np.ndarray, timing=None) -> np.ndarray:
+    """Average array power (nW) over the inference window from each step's plateau power (... x steps).
+
+    What `integrate_power` computes from a transient, for the nodal engine's DC steps: each spike is
+    a plateau of ``pulse_s`` at the plateau power plus a rise and a fall of ``edge_s`` each, over which
+    the power of a near-linear cell grows as V^2 and so averages a third of the plateau's.
+    """
+    from snn.inference import SpikeTiming
+
+    timing = timing or SpikeTiming()
+    p = np.asarray(step_power_W, dtype=float)
+    on_s = timing.pulse_s + 2 * timing.edge_s / 3
+    return p.sum(axis=-1) * on_s / (p.shape[-1] * timing.step_s) * 1e9

@@ -17,8 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compact_models.cli import add_common_arguments, fail, prepare_out_dir, setup_logging
+from compact_models.cli import (add_common_arguments, add_parallel_arguments, check_parallel_arguments, fail,
+                                prepare_out_dir, setup_logging)
 from compact_models.errors import ParameterError, RRAMError
+
+ENGINES = ("spice", "nodal")
 
 
 @dataclass
@@ -35,17 +38,24 @@ class InferenceRun:
 
 def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: str = "fast", seed: int = 0,
                   jobs: int = 1, mode: str = "transient", sigma_nS: float | None = None, backend: str = "auto",
-                  layer=None, progress=None, image_index: np.ndarray | None = None) -> InferenceRun:
-    """Transfer ``net``'s second layer (unless ``layer`` is given) and classify test images on the array."""
-    from joblib import Parallel, delayed
+                  layer=None, progress=None, image_index: np.ndarray | None = None, engine: str = "spice",
+                  parallel_backend: str = "loky", scheduler: str | None = None) -> InferenceRun:
+    """Transfer ``net``'s second layer (unless ``layer`` is given) and classify test images on the array.
 
-    from arrays.netlist import CrossbarParams
+    ``engine="spice"`` runs every image in ngspice (``mode``: transient or quasi-static), in ``jobs``
+    processes (``parallel_backend="dask"`` sends them to the Dask cluster at ``scheduler``);
+    ``engine="nodal"`` solves all images' steps at once with `arrays.nodal` (the quasi-static currents).
+    """
+    from compact_models.parallel import run_parallel
+
     from arrays.transfer import transfer_layer
     from compact_models.devices import device_params
     from snn.data import images_per_class as pick
-    from snn.inference import MODES, infer_image
+    from snn.inference import MODES, classify, infer_image, spike_V
     from snn.spiking import convert
 
+    if engine not in ENGINES:
+        raise ParameterError(f"engine {engine!r} is unknown; choose one of {', '.join(ENGINES)}")
     if mode not in MODES:
         raise ParameterError(f"mode {mode!r} is unknown; choose one of {', '.join(MODES)}")
     if jobs < 1:
@@ -54,17 +64,31 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
     if layer is None:
         layer = transfer_layer(np.asarray(net.levels2), scheme=scheme, seed=seed, sigma_nS=sigma_nS, backend=backend,
                                progress=progress)
-    xbar = CrossbarParams(r_wire_wl_ohm=layer.summary["r_wire_ohm"], r_wire_bl_ohm=layer.summary["r_wire_ohm"],
-                          r_contact_ohm=layer.summary["r_contact_ohm"])
+    xbar = layer_crossbar(layer)
     cells = layer.result.state.cells
     idx = image_index if image_index is not None else pick(data.test_y, images_per_class, seed)
     snn = convert(net, data.train_x)
     hidden = snn.hidden_spikes(data.test_x[idx])
     ideal = snn.ideal_output(hidden).argmax(1)
-    if progress:
-        progress(f"{variant}: {len(idx)} images through the array ({mode}, {jobs} job{'s' if jobs > 1 else ''})")
-    tasks = (delayed(infer_image)(device, xbar, cells, hidden[k], mode=mode, backend=backend) for k in range(len(idx)))
-    results = list(Parallel(n_jobs=jobs, backend="loky")(tasks))
+    t0 = time.perf_counter()
+    if engine == "nodal":
+        mode = "quasi-static"
+        if progress:
+            progress(f"{variant}: {len(idx)} images through the array (nodal engine)")
+        from arrays.nodal import NodalArray
+
+        currents = NodalArray.from_cells(device, xbar, cells).step_currents_A(hidden, spike_V(device))
+        results = []
+        for c in currents:
+            label, diff = classify(c)
+            results.append({"predicted": label, "diff_current_nA": diff * 1e9, "step_currents_nA": c * 1e9})
+    else:
+        if progress:
+            progress(f"{variant}: {len(idx)} images through the array ({mode}, {jobs} job{'s' if jobs > 1 else ''})")
+        tasks = [(infer_image, (device, xbar, cells, hidden[k]), {"mode": mode, "backend": backend})
+                 for k in range(len(idx))]
+        results = run_parallel(tasks, jobs, parallel_backend, scheduler)
+    wall_s = time.perf_counter() - t0
     predicted = np.array([r["predicted"] for r in results])
     labels = data.test_y[idx]
     diff = np.array([r["diff_current_nA"] for r in results])
@@ -83,6 +107,8 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
         "n_images": int(len(idx)),
         "agreement_with_ideal": float(np.mean(predicted == ideal)),
         "confusion": confusion.tolist(),
+        "engine": engine,
+        "inference_wall_s": wall_s,
         "mode": mode,
         "scheme": layer.summary["scheme"],
         "seed": seed,
@@ -93,6 +119,16 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
     }
     return InferenceRun(variant, images, summary, hidden, layer,
                         np.array([r["step_currents_nA"] for r in results]))
+
+
+def layer_crossbar(layer):
+    """The `CrossbarParams` a transferred layer was written into."""
+    from arrays.netlist import CrossbarParams
+
+    s = layer.summary
+    size = s.get("size", 24)
+    return CrossbarParams(rows=size, cols=size, r_wire_wl_ohm=s["r_wire_ohm"], r_wire_bl_ohm=s["r_wire_ohm"],
+                          r_contact_ohm=s["r_contact_ohm"])
 
 
 def plot_confusion(ax, confusion: np.ndarray, title: str = ""):
@@ -132,7 +168,8 @@ def write_run(out: Path, run: InferenceRun) -> None:
     save_levels(out / f"levels_{v}.csv", run.layer.levels)
     atomic_write_csv(out / f"images_{v}.csv", run.images)
     atomic_write_csv(out / f"transfer_{v}.csv", run.layer.cells[TRANSFER_COLUMNS])
-    write_inference_pwl(out / "pwl" / v, run, 1.0)
+    if run.summary["engine"] == "spice":
+        write_inference_pwl(out / "pwl" / v, run, 1.0)
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     plot_confusion(ax, np.array(run.summary["confusion"]),
                    f"{v.upper()}: accuracy {run.summary['accuracy']:.1%} on {run.summary['n_images']} images")
@@ -149,11 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Rate-coded SNN inference on MNIST with the second layer on the simulated array.")
     parser.add_argument("--variant", choices=["qt", "qtpr"], default="qt", help="quantised (qt) or quantised and pruned (qtpr)")
     parser.add_argument("--images-per-class", type=int, default=20, help="test images per class (default 20)")
+    parser.add_argument("--images", default=None, metavar="all|N",
+                        help="instead of --images-per-class: the whole test set (all) or its first N images")
+    parser.add_argument("--engine", choices=ENGINES, default="spice",
+                        help="ngspice (default), or the nodal engine (arrays.nodal: all images in seconds, quasi-static currents)")
     parser.add_argument("--scheme", choices=["fast", "half-bias"], default="fast", help="weight-transfer scheme")
     parser.add_argument("--mode", choices=["transient", "quasi-static"], default="transient",
                         help="one transient per image (default), or one DC sweep over the time steps (about 10x faster)")
     parser.add_argument("--seed", type=int, default=0, help="seed of training, image choice, write errors")
     parser.add_argument("--jobs", type=int, default=1, help="images simulated in parallel processes")
+    add_parallel_arguments(parser)
     parser.add_argument("--sigma-nS", type=float, default=None, help="programming-error sigma, nS (default: the device's, 1.06 nS for HT-RRAM)")
     parser.add_argument("--mnist-dir", default=None, help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new folder under runs/)")
@@ -161,28 +203,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _image_index(images: str | None, n_test: int) -> np.ndarray | None:
+    """The test images of ``--images``: None (choose per class), all, or the first N."""
+    if images is None:
+        return None
+    if images == "all":
+        return np.arange(n_test)
+    try:
+        n = int(images)
+    except ValueError:
+        raise ParameterError(f"--images {images!r} must be 'all' or a number of images") from None
+    if not 1 <= n <= n_test:
+        raise ParameterError(f"--images {n} must be between 1 and the {n_test} test images")
+    return np.arange(n)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     if args.images_per_class < 1:
         return fail(f"--images-per-class {args.images_per_class} must be at least 1")
-    if args.jobs < 1:
-        return fail(f"--jobs {args.jobs} must be at least 1")
     try:
+        check_parallel_arguments(args)
         from snn.data import load_mnist
         from snn.models import trained_variants
 
         data = load_mnist(args.mnist_dir)
+        index = _image_index(args.images, len(data.test_y))
         out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"infer-{args.variant}-%Y%m%d-%H%M%S"))
         say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
         net = trained_variants(data, variants=(args.variant,), progress=say)[args.variant]
         run = run_inference(data, net, args.variant, args.images_per_class, args.scheme, args.seed, args.jobs, args.mode,
-                            args.sigma_nS, progress=say)
+                            args.sigma_nS, progress=say, image_index=index, engine=args.engine,
+                            parallel_backend=args.backend, scheduler=args.scheduler)
         write_run(out, run)
     except RRAMError as exc:
         return fail(str(exc))
     s = run.summary
-    print(f"{args.variant}: accuracy on the array {s['accuracy']:.3f} ({s['n_images']} images), ideal SNN "
+    print(f"{args.variant}: accuracy on the array {s['accuracy']:.4f} ({s['n_images']} images, {s['engine']}), ideal SNN "
           f"{s['snn_ideal_accuracy']:.3f}, ANN {s['ann_accuracy']:.4f} ({s['ann_accuracy_n_images']} images); wrote {out}")
     return 0
 

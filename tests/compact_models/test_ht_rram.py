@@ -139,4 +139,17 @@ def test_pyspice_subcircuit_renders_the_same_elements():
     sub = P.pyspice_subcircuit()
     text = str(sub)
     assert text.splitlines()[0].lower().startswith(".subckt htrram te be")
-    assert "Bxs x_a x_b I=V(x_a,x_b)*exp((abs(V(x_a,x_b))-2.52)/0.35)/5.1e+06" in text
+    assert "Bxs x_a x_b I=V(x_a,x_b)*exp(abs(V(x_a,x_b))*2.85714285714286-22.6447510976946)" in text
+
+
+@pytest.mark.parametrize("v", [-3.0, -0.4, 0.0, 1e-6, 0.5, 1.0, 2.9])
+def test_folded_b_source_laws_are_table_1(v):
+    """The B-source text (constants folded into one exponent) is V / Rs(V) and V / Ri(V) of Table 1."""
+    import math
+
+    for line, r_ohm in ((P.switching_area_lines("x", "a", "b")[0], P.rs_ohm(v)),
+                        (P.insulator_area_lines("x", "b", "c")[0], P.ri_ohm(v))):
+        expr = line.split("I=", 1)[1]
+        node_pair = expr[: expr.index(")") + 1]
+        got = eval(expr.replace(node_pair, repr(v)), {"exp": math.exp, "abs": abs})
+        assert got == pytest.approx(v / r_ohm, rel=1e-12, abs=0.0)

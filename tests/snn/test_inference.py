@@ -81,6 +81,25 @@ def test_qt_on_the_array_meets_the_targets_and_repeats(official):
     again = run_inference(official, net, "qt", mode="quasi-static", jobs=2, seed=0, layer=run.layer,
                           image_index=run.images.test_index.to_numpy()[:10])
     assert again.images.equals(run.images.iloc[:10].reset_index(drop=True))
+    # The nodal engine on the same array and images: ngspice's DC steps to 1e-4, the same classes.
+    nodal = run_inference(official, net, "qt", engine="nodal", seed=0, layer=run.layer,
+                          image_index=run.images.test_index.to_numpy())
+    scale = np.abs(run.step_currents_nA).max()
+    np.testing.assert_allclose(nodal.step_currents_nA, run.step_currents_nA, rtol=1e-4, atol=1e-4 * scale)
+    np.testing.assert_array_equal(nodal.images.predicted, run.images.predicted)
+    assert nodal.summary["accuracy"] == s["accuracy"] and nodal.summary["engine"] == "nodal"
+
+
+@pytest.mark.slow
+def test_full_test_set_through_the_nodal_engine(official, mnist_dir, tmp_path):
+    out = tmp_path / "all"
+    assert main(["--engine", "nodal", "--images", "all", "--mnist-dir", str(mnist_dir), "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["n_images"] == 10000 and s["engine"] == "nodal" and np.array(s["confusion"]).sum() == 10000
+    # Paper 001 (QT on the array, 92.7 %); the array keeps the ideal SNN's decisions on >= 98 % of images.
+    assert s["accuracy"] >= 0.92 and s["agreement_with_ideal"] >= 0.98
+    assert len(open(out / "images_qt.csv").readlines()) == 10001
+    assert not (out / "pwl").exists()
 
 
 @pytest.mark.slow
@@ -105,4 +124,9 @@ def test_bad_arguments_exit_cleanly(tmp_path, capsys):
     assert "--images-per-class 0 must be at least 1" in capsys.readouterr().err
     assert main(["--mnist-dir", str(tmp_path / "missing"), "--out", str(tmp_path / "y")]) == 2
     assert "is not a folder" in capsys.readouterr().err
-    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    for images in ("none", "0", "10001"):
+        assert main(["--images", images, "--out", str(tmp_path / "z")]) == 2
+        assert "--images" in capsys.readouterr().err
+    assert main(["--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "w")]) == 2
+    assert "--scheduler needs --backend dask" in capsys.readouterr().err
+    assert not any((tmp_path / d).exists() for d in "xyzw")

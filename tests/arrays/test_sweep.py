@@ -1,0 +1,64 @@
+"""``python -m arrays.sweep``: real transfers in ngspice, nodal inference, long CSV, resume, Dask."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arrays.sweep import METRICS, main, summarize
+
+
+@pytest.mark.slow
+def test_line_resistance_sweep_reports_every_metric_and_resumes(mnist_dir, tmp_path):
+    if mnist_dir is None:
+        pytest.skip("needs the official test set in ../shared/data/mnist")
+    out = tmp_path / "sweep"
+    args = ["--parameter", "r_wire_ohm", "--values", "1", "10", "--seeds", "1", "--images", "300",
+            "--mnist-dir", str(mnist_dir), "--out", str(out)]
+    assert main(args + ["--jobs", "2"]) == 0
+    long = pd.read_csv(out / "sweep.csv")
+    assert list(long.columns) == ["parameter", "parameter_value", "seed", "metric", "value"]
+    assert len(long) == 2 * len(METRICS) and set(long.metric) == set(METRICS)
+    m = long.pivot(index="parameter_value", columns="metric", values="value")
+    # The main job's targets at 1 ohm: fast transfer within 2 nS (>= 94 %), RMSE <= 1.2 nS, accuracy >= 0.9.
+    assert m.loc[1.0, "transfer_within_2nS_fraction"] >= 0.94 and m.loc[1.0, "transfer_rmse_nS"] <= 1.2
+    assert (m.accuracy >= 0.9).all()
+    # ~12 Mohm cells: 10 ohm segments (and the verify through them) move the power by well under 1 %.
+    assert (m.power_nW.between(300, 700)).all()
+    assert m.loc[10.0, "power_nW"] == pytest.approx(m.loc[1.0, "power_nW"], rel=0.01)
+    s = pd.read_csv(out / "sweep_summary.csv")
+    assert set(s.columns) >= {"parameter_value", "metric", "mean", "std", "n"} and (s.n == 1).all()
+    assert (out / "sweep.png").stat().st_size > 10_000
+    assert json.loads((out / "summary.json").read_text())["points"] == 2
+    # Resume: every point is kept; a rerun computes nothing and writes the same table.
+    assert len(list((out / ".state").glob("point_*.json"))) == 2
+    first = (out / "sweep.csv").read_text()
+    assert main(args) == 0
+    assert (out / "sweep.csv").read_text() == first
+    # The same sweep on a local Dask cluster (transfers from the session's cache) gives the same table.
+    dask_out = tmp_path / "dask"
+    assert main(args[:-1] + [str(dask_out), "--backend", "dask", "--jobs", "2"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(dask_out / "sweep.csv"), long)
+
+
+def test_summary_has_mean_and_std_per_value():
+    long = pd.DataFrame({"parameter": "sigma_nS", "parameter_value": [1.0, 1.0, 2.0], "seed": [0, 1, 0],
+                         "metric": "accuracy", "value": [0.9, 0.8, 0.7]})
+    s = summarize(long)
+    assert np.allclose(s["mean"], [0.85, 0.7]) and np.allclose(s["std"], [np.std([0.9, 0.8], ddof=1), 0.0])
+    assert list(s.n) == [2, 1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--parameter", "size", "--values", "16"], "size=16 must be a whole number of lines within 24..128"),
+    (["--parameter", "sigma_nS", "--values", "-1"], "sigma_nS=-1.0 must be within 0..20 nS"),
+    (["--parameter", "ron_sigma", "--values", "5"], "ron_sigma_rel=5.0 must be within 0..2"),
+    (["--seeds", "0"], "--seeds 0 must be at least 1"),
+    (["--images", "0"], "--images 0 must be at least 1"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --backend dask"),
+])
+def test_bad_arguments_exit_cleanly(args, message, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main(args + ["--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
