@@ -9,12 +9,13 @@ Kirchhoff's laws are solved in two nested parts, both to far below ngspice's tol
 
 * inside a cell, the two internal node voltages by Newton's method on the cell's own two equations
   (vectorised over every cell of every read at once);
-* across the array, the cell voltages that the line drops leave, by a chord (fixed-Jacobian) Newton
-  iteration ``V <- V - M0^-1 (V - V_lines(I(V)))``: the line network is linear, so ``V_lines`` is a few
-  cumulative sums, and ``M0 = 1 + R G_read`` (R: the lines' transfer resistances, G_read: the cells'
-  differential conductances at the read voltage) is factorised once per array. When the lines
-  barely load the cells (``max |R G_read| < 0.05``, HT-RRAM's nS cells), ``M0`` is the identity to that
-  precision and the iteration is a plain fixed point; for HfOxSy's mS cells it is the dense LU.
+* across the array, by a chord (fixed-Jacobian) Newton iteration on the nodal equations of the
+  wordline and bitline nodes: the Jacobian of the lines, contacts and the cells at their read
+  conductance, a scipy.sparse matrix factorised once per array (SuperLU) and applied to every read of
+  a batch at once. When the lines barely load the cells (the largest line drop with every cell at
+  its read current per volt below 0.05 V, as for HT-RRAM's nS cells), the lines' part is solved in
+  closed form instead: each line is a chain fed from one end, so its node voltages are cumulative sums
+  of the cell currents, and the cell voltages follow by a fixed-point iteration.
 
 Reads that repeat (an SNN's time steps share few distinct spike patterns) are solved once.
 ngspice stays the reference: the tests compare the two on the same arrays.
@@ -22,13 +23,14 @@ ngspice stays the reference: the tests compare the two on the same arrays.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
 
 from arrays.netlist import CrossbarParams
 from compact_models.errors import ConvergenceError, ParameterError
 
 WEAK_COUPLING = 0.05
-"""Below this line loading (max row sum of R G_read) the chord iteration uses no preconditioner."""
+"""Below this line loading (V of line drop per V of read) the lines are solved in closed form."""
 
 
 def _branch_law(device, area: str):
@@ -70,12 +72,11 @@ class NodalArray:
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
         self._split = self._split[:, 0] / v_ref[0]  # internal voltages per volt at the read: the next guesses
-        k = self.g_sw.size
-        unit = np.eye(k).reshape((k,) + xbar.shape)
-        resistance = -self._line_drops(unit).reshape(k, k).T  # R[p, q]: drop across cell p per amp in cell q
-        coupled = resistance * g_read.reshape(1, k)
-        self.coupling = float(np.abs(coupled).sum(axis=1).max())
-        self._m0 = None if self.coupling < WEAK_COUPLING else scipy.linalg.lu_factor(np.eye(k) + coupled)
+        # Line loading: the largest drop across a cell when every cell draws its read current at 1 V
+        # (the row sums of R G_read, R the lines' non-negative transfer resistances).
+        self.coupling = float(np.abs(self._line_drops(g_read)).max())
+        self._lines = self._jacobian(np.zeros(xbar.shape))
+        self._lu = None if self.coupling < WEAK_COUPLING else scipy.sparse.linalg.splu(self._jacobian(g_read[0]))
 
     @classmethod
     def from_cells(cls, device, xbar: CrossbarParams, cells) -> "NodalArray":
@@ -84,6 +85,23 @@ class NodalArray:
         if g.shape != xbar.shape:
             raise ParameterError(f"cells are {g.shape}, the array is {xbar.shape}")
         return cls(device, xbar, g)
+
+    def _jacobian(self, g_cells: np.ndarray):
+        """Sparse nodal matrix of the lines and contacts plus the cells at conductances ``g_cells``.
+
+        Unknowns: the wordline nodes w_ij (index i n + j), then the bitline nodes b_ij (m n + i n + j).
+        """
+        m, n = self.xbar.shape
+        w = np.arange(m * n).reshape(m, n)
+        b = w + m * n
+        a = [w[:, :-1].ravel(), b[:-1].ravel(), w.ravel()]
+        c = [w[:, 1:].ravel(), b[1:].ravel(), b.ravel()]
+        g = [np.full(m * (n - 1), 1 / self.r_wl), np.full((m - 1) * n, 1 / self.r_bl), g_cells.ravel()]
+        a, c, g = np.concatenate(a), np.concatenate(c), np.concatenate(g)
+        rows = np.concatenate([a, c, a, c, w[:, 0], b[-1]])
+        cols = np.concatenate([a, c, c, a, w[:, 0], b[-1]])
+        vals = np.concatenate([g, g, -g, -g, np.full(m + n, 1 / self.r_c)])
+        return scipy.sparse.csc_matrix((vals, (rows, cols)), shape=(2 * m * n, 2 * m * n))
 
     def _cells(self, v, guess, tol_V: float = 1e-13, max_iter: int = 100):
         """Currents, internal voltages (v_switching, v_insulator) and dI/dV of cells at stack voltages ``v``."""
@@ -135,21 +153,50 @@ class NodalArray:
         if wl_V.shape[1] != m or bl_V.shape != (n,):
             raise ParameterError(f"{wl_V.shape[1]} wordline and {bl_V.size} bitline voltages for a {m} x {n} array")
         applied = wl_V[:, :, None] - bl_V[None, None, :]
+        if self._lu is not None:
+            return self._solve_sparse(wl_V, bl_V, tol_V, max_iter)
         v = applied.copy()
         split = self._split[:, None] * v[None]
         for _ in range(max_iter):
             current, split, _ = self._cells(v, split)
-            residual = v - applied - self._line_drops(current)
-            if self._m0 is None:
-                dv = residual
-            else:
-                dv = scipy.linalg.lu_solve(self._m0, residual.reshape(len(v), -1).T).T.reshape(v.shape)
+            dv = v - applied - self._line_drops(current)
             v = v - dv
             if np.max(np.abs(dv)) < tol_V:
                 return v, self._cells(v, split)[0]
-        raise ConvergenceError(f"the nodal solve did not converge in {max_iter} iterations (largest voltage update "
-                               f"{np.max(np.abs(dv)):.3g} V): the lines load the cells too strongly for the chord "
-                               "iteration; use --engine spice for this array")
+        raise self._diverged(max_iter, dv)
+
+    def _solve_sparse(self, wl_V, bl_V, tol_V, max_iter):
+        """Chord Newton on the full nodal system, its Jacobian at the read factorised once (scipy.sparse)."""
+        m, n = self.xbar.shape
+        batch = len(wl_V)
+        source = np.zeros((batch, 2, m, n))
+        source[:, 0, :, 0] = wl_V / self.r_c
+        source[:, 1, -1, :] = bl_V / self.r_c
+        source = source.reshape(batch, -1)
+        x = np.zeros((batch, 2, m, n))
+        x[:, 0] = wl_V[:, :, None]
+        x[:, 1] = bl_V[None, None, :]
+        x = x.reshape(batch, -1)
+        split = None
+        for _ in range(max_iter):
+            nodes = x.reshape(batch, 2, m, n)
+            v = nodes[:, 0] - nodes[:, 1]
+            split = self._split[:, None] * v[None] if split is None else split
+            current, split, _ = self._cells(v, split)
+            kcl = (self._lines @ x.T).T - source + np.stack([current, -current], axis=1).reshape(batch, -1)
+            dx = self._lu.solve(np.ascontiguousarray(kcl.T)).T
+            x = x - dx
+            if np.max(np.abs(dx)) < tol_V:
+                nodes = x.reshape(batch, 2, m, n)
+                v = nodes[:, 0] - nodes[:, 1]
+                return v, self._cells(v, split)[0]
+        raise self._diverged(max_iter, dx)
+
+    @staticmethod
+    def _diverged(max_iter, update):
+        return ConvergenceError(f"the nodal solve did not converge in {max_iter} iterations (largest voltage update "
+                                f"{np.max(np.abs(update)):.3g} V): the lines load the cells too strongly for the "
+                                "chord iteration; use --engine spice for this array")
 
     def bitline_currents_A(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None) -> np.ndarray:
         """Current out of the array into each bitline source (the sign of ngspice's ``i(vbl<j>)``), batch x cols."""

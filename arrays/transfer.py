@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compact_models.cli import add_common_arguments, fail, prepare_out_dir, setup_logging
+from compact_models.cli import add_common_arguments, add_parallel_arguments, fail, prepare_out_dir, setup_logging
 from compact_models.errors import RRAMError
 
 TRANSFER_COLUMNS = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses",
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--images-per-class", type=int, default=3, help="test images per class for the power study (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the image choice, the write errors and variation")
     parser.add_argument("--jobs", type=int, default=None, help="parallel ngspice processes (default: the number of CPUs)")
+    add_parallel_arguments(parser)
     parser.add_argument("--mnist-dir", default=None,
                         help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
     parser.add_argument("--weights", default=None,
@@ -187,6 +188,8 @@ def main(argv=None) -> int:
     setup_logging(args.verbose)
     if args.jobs is not None and args.jobs < 1:
         return fail(f"--jobs {args.jobs} must be at least 1")
+    if args.scheduler and args.backend != "dask":
+        return fail("--scheduler needs --backend dask")
     if args.images_per_class < 1:
         return fail(f"--images-per-class {args.images_per_class} must be at least 1")
     try:
@@ -219,7 +222,8 @@ def _study(args) -> int:
     out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"power-{args.scheme}-%Y%m%d-%H%M%S"))
     jobs = args.jobs or os.cpu_count() or 1
     t0 = time.perf_counter()
-    result = run_study(cfg, data, jobs=jobs, out=out, progress=_log)
+    result = run_study(cfg, data, jobs=jobs, out=out, progress=_log, parallel_backend=args.backend,
+                       scheduler=args.scheduler)
     write_study(out, result, spike_V(device_params(args.device)))
     s = result.summary
     print(f"average array power per MNIST class, {s['n_images']} test images ({s['images_per_class']} per class), "

@@ -114,12 +114,14 @@ def counted_devices(xbar, levels: np.ndarray) -> np.ndarray:
 
 
 def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: Path | None = None,
-              backend: str = "auto", progress=None) -> StudyResult:
+              backend: str = "auto", progress=None, parallel_backend: str = "loky",
+              scheduler: str | None = None) -> StudyResult:
     """Transfer both networks' second layers and measure the inference power of the same test images.
 
-    ``data`` is an `snn.data.MNIST`, or a folder of IDX files, or None for the embedded sample.
+    ``data`` is an `snn.data.MNIST`, or a folder of IDX files, or None for the embedded sample. The
+    transfers and images run in ``jobs`` processes, or on a Dask cluster (`compact_models.parallel`).
     """
-    from joblib import Parallel, delayed
+    from compact_models.parallel import run_parallel
 
     from arrays.netlist import CrossbarParams
     from arrays.transfer import transfer_layer
@@ -147,9 +149,9 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
             f"{min(jobs, len(todo))} process{'es' if min(jobs, len(todo)) > 1 else ''})")
         kw = dict(scheme=cfg.scheme, device=cfg.device, seed=cfg.seed, sigma_nS=cfg.sigma_nS, r_wire_ohm=cfg.r_wire_ohm,
                   r_contact_ohm=cfg.r_contact_ohm, backend=backend)
-        if min(jobs, len(todo)) > 1:
-            done = Parallel(n_jobs=min(jobs, len(todo)), backend="loky")(
-                delayed(transfer_layer)(np.asarray(nets[v].levels2), **kw) for v in todo)
+        if min(jobs, len(todo)) > 1 or parallel_backend != "loky":
+            done = run_parallel([(transfer_layer, (np.asarray(nets[v].levels2),), kw) for v in todo],
+                                min(jobs, len(todo)), parallel_backend, scheduler)
         else:
             done = [transfer_layer(np.asarray(nets[v].levels2), progress=say, **kw) for v in todo]
         for v, layer in zip(todo, done):
@@ -177,13 +179,13 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
             if r is not None:
                 results[(v, k)] = r
                 continue
-            tasks.append(((v, k), name, delayed(infer_image_power)(device, xbar, layers[v].result.state.cells, hidden[v][k],
-                                                                   counted=counted, backend=backend, trace=k == 0)))
+            tasks.append(((v, k), name, (infer_image_power, (device, xbar, layers[v].result.state.cells, hidden[v][k]),
+                                         dict(counted=counted, backend=backend, trace=k == 0))))
     if tasks:
         say(f"{len(tasks)} inference transients ({len(results)} already done), {jobs} job{'s' if jobs > 1 else ''}")
         bar = _bar(len(tasks))
         t0 = time.perf_counter()
-        outputs = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(t[2] for t in tasks)
+        outputs = run_parallel([t[2] for t in tasks], jobs, parallel_backend, scheduler, generator=True)
         for (key, name, _task), r in zip(tasks, outputs):
             results[key] = r
             state.save(name, r)

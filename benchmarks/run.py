@@ -1,0 +1,152 @@
+"""Speed and scale benchmarks: ``.venv/bin/python benchmarks/run.py [--quick] [--mnist-dir DIR]``.
+
+Measures, on this machine, against the targets of the speed issue (2 cores):
+
+* one 25-step inference of the 24 x 24 HT-RRAM array in ngspice, as a transient and quasi-static;
+* the nodal engine per image, its largest deviation from ngspice's DC currents on the same images,
+  and the whole test set through the transferred array (`snn.infer.run_inference`, ``engine="nodal"``);
+* the fast and the half-bias weight transfer of the QT layer in ngspice (not from the cache);
+* the throughput of two processes against one on multi-image transient runs;
+* the growth of resident memory over consecutive quasi-static inference runs in one process.
+
+Prints one table and writes ``benchmarks/results.json`` (atomically). ``--quick`` skips the
+half-bias transfer and runs 100 instead of 500 memory runs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from compact_models.io import atomic_write_json  # noqa: E402
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+TARGETS = {
+    "spice_transient_s_per_image": ("<=", 2.0),
+    "spice_quasistatic_s_per_image": ("<=", 0.5),
+    "nodal_vs_spice_max_rel_error": ("<=", 1e-4),
+    "nodal_spice_same_predictions": (">=", 1.0),
+    "transfer_fast_s": ("<=", 15.0),
+    "half_bias_over_fast": (">=", 4.0),
+    "parallel_speedup_2_jobs": (">=", 1.7),
+    "full_test_set_s": ("<=", 30.0),
+    "rss_growth_MB": ("<", 50.0),
+}
+
+
+def _timed(f, *a, **kw):
+    t0 = time.perf_counter()
+    out = f(*a, **kw)
+    return out, time.perf_counter() - t0
+
+
+def _rss_MB() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def run(mnist_dir, quick: bool, say) -> dict:
+    from arrays.nodal import NodalArray
+    from arrays.transfer import transfer_layer
+    from compact_models.devices import device_params
+    from compact_models.parallel import run_parallel
+    from snn.data import load_mnist
+    from snn.infer import layer_crossbar, run_inference
+    from snn.inference import bitline_step_currents, classify
+    from snn.models import trained_variants
+    from snn.spiking import convert
+
+    r = {}
+    data = load_mnist(mnist_dir)
+    net = trained_variants(data, variants=("qt",), progress=say)["qt"]
+    levels = np.asarray(net.levels2)
+    say("fast transfer of the QT layer in ngspice")
+    layer, r["transfer_fast_s"] = _timed(transfer_layer, levels, scheme="fast", cache=False)
+    if not quick:
+        say("half-bias transfer of the QT layer in ngspice (about 10 min)")
+        _, r["transfer_half_bias_s"] = _timed(transfer_layer, levels, scheme="half-bias", cache=False)
+        r["half_bias_over_fast"] = r["transfer_half_bias_s"] / r["transfer_fast_s"]
+
+    device, xbar, cells = device_params("ht-rram"), layer_crossbar(layer), layer.result.state.cells
+    hidden = convert(net, data.train_x).hidden_spikes(data.test_x[:20])
+    bitline_step_currents(device, xbar, cells, hidden[0], mode="quasi-static")  # ngspice loaded and warm
+
+    say("inference transients in ngspice (3 images)")
+    times = [_timed(bitline_step_currents, device, xbar, cells, h, mode="transient")[1] for h in hidden[:3]]
+    r["spice_transient_s_per_image"] = float(np.mean(times))
+    say("quasi-static inferences in ngspice (20 images)")
+    spice, times = zip(*(_timed(bitline_step_currents, device, xbar, cells, h, mode="quasi-static") for h in hidden))
+    r["spice_quasistatic_s_per_image"] = float(np.mean(times))
+
+    arr = NodalArray.from_cells(device, xbar, cells)
+    nodal, t = _timed(arr.step_currents_A, hidden, abs(device.read_V))
+    spice = np.array(spice)
+    big = np.abs(spice) > 1e-3 * np.abs(spice).max()
+    r["nodal_vs_spice_max_rel_error"] = float(np.max(np.abs(nodal - spice)[big] / np.abs(spice)[big]))
+    r["nodal_spice_same_predictions"] = float(np.mean([classify(a)[0] == classify(b)[0] for a, b in zip(nodal, spice)]))
+
+    say(f"the whole test set ({len(data.test_y)} images) through the array by the nodal engine")
+    run_all, r["full_test_set_s"] = _timed(run_inference, data, net, "qt", engine="nodal", layer=layer,
+                                           image_index=np.arange(len(data.test_y)))
+    r["full_test_set_images"] = int(len(data.test_y))
+    r["nodal_s_per_image"] = r["full_test_set_s"] / len(data.test_y)
+    r["full_test_set_accuracy"] = run_all.summary["accuracy"]
+
+    say("throughput of 1 and 2 processes on 6 inference transients")
+    tasks = [(bitline_step_currents, (device, xbar, cells, h), {"mode": "transient"}) for h in hidden[:6]]
+    _, t1 = _timed(run_parallel, tasks, 1)
+    _, t2 = _timed(run_parallel, tasks, 2)
+    r["parallel_speedup_2_jobs"] = t1 / t2
+
+    n = 100 if quick else 500
+    say(f"{n} consecutive quasi-static inference runs in this process")
+    before = _rss_MB()
+    for k in range(n):
+        bitline_step_currents(device, xbar, cells, hidden[k % len(hidden)], mode="quasi-static")
+    r["rss_growth_MB"] = _rss_MB() - before
+    r["rss_runs"] = n
+    return r
+
+
+def table(r: dict) -> str:
+    rows = [("metric", "value", "target", "met")]
+    for key, value in r.items():
+        if not isinstance(value, float):
+            continue
+        op, target = TARGETS.get(key, ("", None))
+        met = "" if target is None else ("yes" if (value <= target if op == "<=" else value >= target if op == ">="
+                                                   else value < target) else "NO")
+        rows.append((key, f"{value:.4g}", f"{op} {target:g}" if target is not None else "", met))
+    width = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, width)).rstrip() for row in rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mnist-dir", default=os.environ.get("MNIST_DIR") or (str(SHARED_MNIST) if SHARED_MNIST.is_dir() else None),
+                        help="MNIST IDX folder (default: $MNIST_DIR, else ../shared/data/mnist, else the embedded sample)")
+    parser.add_argument("--quick", action="store_true", help="skip the half-bias transfer; 100 memory runs")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    args = parser.parse_args(argv)
+    say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
+    t0 = time.perf_counter()
+    r = run(args.mnist_dir, args.quick, say)
+    r["benchmark_wall_s"] = time.perf_counter() - t0
+    print(table(r))
+    atomic_write_json(args.out, dict(r, machine={"cpus": os.cpu_count(), "python": platform.python_version(),
+                                                 "platform": platform.platform()}))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
