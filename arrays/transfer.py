@@ -56,6 +56,8 @@ def transfer_layer(levels: np.ndarray, scheme: str = "fast", device: str = "ht-r
     from compact_models.io import atomic_pickle, load_pickle
 
     params = device_params(device)
+    if sigma_nS is not None and params.write_error(sigma_nS) == params.write_error(None):
+        sigma_nS = None  # the device's own write error: one cache entry, whichever way it was named
     settings = dict(scheme=scheme, seed=seed, sigma_nS=sigma_nS, zero_state=zero_state, r_wire_ohm=r_wire_ohm,
                     r_contact_ohm=r_contact_ohm, max_passes=max_passes)
     if size != 24:

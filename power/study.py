@@ -141,27 +141,6 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
     nets = trained_variants(data, variants=cfg.variants, progress=say)
     idx = images_per_class(data.test_y, cfg.images_per_class, cfg.seed)
 
-    layers = {v: state.load(f"transfer_{v}.pkl") for v in cfg.variants}
-    todo = [v for v in cfg.variants if layers[v] is None]
-    if todo:
-        t0 = time.perf_counter()
-        say(f"transferring {', '.join(LABELS[v] for v in todo)} into the {cfg.device} array ({cfg.scheme} scheme, "
-            f"{min(jobs, len(todo))} process{'es' if min(jobs, len(todo)) > 1 else ''})")
-        kw = dict(scheme=cfg.scheme, device=cfg.device, seed=cfg.seed, sigma_nS=cfg.sigma_nS, r_wire_ohm=cfg.r_wire_ohm,
-                  r_contact_ohm=cfg.r_contact_ohm, backend=backend)
-        if min(jobs, len(todo)) > 1 or parallel_backend != "loky":
-            done = run_parallel([(transfer_layer, (np.asarray(nets[v].levels2),), kw) for v in todo],
-                                min(jobs, len(todo)), parallel_backend, scheduler)
-        else:
-            done = [transfer_layer(np.asarray(nets[v].levels2), progress=say, **kw) for v in todo]
-        for v, layer in zip(todo, done):
-            layers[v] = layer
-            state.save(f"transfer_{v}.pkl", layer)
-            s = layer.summary
-            say(f"{LABELS[v]}: {s['within_tolerance_fraction']:.1%} of {s['n_cells']} cells within {s['tolerance_nS']:.4g} nS, "
-                f"RMSE {s['rmse_nS']:.4g} nS")
-        say(f"transfers done in {time.perf_counter() - t0:.0f} s")
-
     xbar = CrossbarParams(r_wire_wl_ohm=cfg.r_wire_ohm, r_wire_bl_ohm=cfg.r_wire_ohm, r_contact_ohm=cfg.r_contact_ohm)
     hidden, ideal = {}, {}
     for v in cfg.variants:
@@ -169,29 +148,61 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
         hidden[v] = snn.hidden_spikes(data.test_x[idx])
         ideal[v] = snn.ideal_output(hidden[v]).argmax(1)
 
+    layers = {v: state.load(f"transfer_{v}.pkl") for v in cfg.variants}
+    todo = [v for v in cfg.variants if layers[v] is None]
     results = {}
-    tasks = []
-    for v in cfg.variants:
-        counted = counted_devices(xbar, np.asarray(nets[v].levels2))
-        for k, test_index in enumerate(idx):
-            name = f"images/{v}_{int(test_index):05d}.pkl"
-            r = state.load(name)
-            if r is not None:
-                results[(v, k)] = r
-                continue
-            tasks.append(((v, k), name, (infer_image_power, (device, xbar, layers[v].result.state.cells, hidden[v][k]),
-                                         dict(counted=counted, backend=backend, trace=k == 0))))
-    if tasks:
-        say(f"{len(tasks)} inference transients ({len(results)} already done), {jobs} job{'s' if jobs > 1 else ''}")
-        bar = _bar(len(tasks))
-        t0 = time.perf_counter()
-        outputs = run_parallel([t[2] for t in tasks], jobs, parallel_backend, scheduler, generator=True)
+
+    def image_tasks(variants):
+        tasks = []
+        for v in variants:
+            counted = counted_devices(xbar, np.asarray(nets[v].levels2))
+            for k, test_index in enumerate(idx):
+                name = f"images/{v}_{int(test_index):05d}.pkl"
+                r = state.load(name)
+                if r is not None:
+                    results[(v, k)] = r
+                    continue
+                tasks.append(((v, k), name, (infer_image_power, (device, xbar, layers[v].result.state.cells, hidden[v][k]),
+                                             dict(counted=counted, backend=backend, trace=k == 0))))
+        return tasks
+
+    def save_images(tasks, outputs, bar):
         for (key, name, _task), r in zip(tasks, outputs):
             results[key] = r
             state.save(name, r)
             bar.update(1)
+
+    # The images of variants already transferred run beside the transfers still to do.
+    early = image_tasks([v for v in cfg.variants if v not in todo]) if todo else []
+    t0 = time.perf_counter()
+    if todo:
+        say(f"transferring {', '.join(LABELS[v] for v in todo)} into the {cfg.device} array ({cfg.scheme} scheme)"
+            + (f", beside {len(early)} inference transients" if early else "")
+            + f", {jobs} job{'s' if jobs > 1 else ''}")
+        kw = dict(scheme=cfg.scheme, device=cfg.device, seed=cfg.seed, sigma_nS=cfg.sigma_nS, r_wire_ohm=cfg.r_wire_ohm,
+                  r_contact_ohm=cfg.r_contact_ohm, backend=backend)
+        if jobs == 1 and parallel_backend == "loky":
+            kw["progress"] = say
+        work = [(transfer_layer, (np.asarray(nets[v].levels2),), kw) for v in todo] + [t[2] for t in early]
+        outputs = run_parallel(work, jobs, parallel_backend, scheduler, generator=True)
+        for v, layer in zip(todo, outputs):
+            layers[v] = layer
+            state.save(f"transfer_{v}.pkl", layer)
+            s = layer.summary
+            say(f"{LABELS[v]}: {s['within_tolerance_fraction']:.1%} of {s['n_cells']} cells within {s['tolerance_nS']:.4g} nS, "
+                f"RMSE {s['rmse_nS']:.4g} nS ({time.perf_counter() - t0:.0f} s)")
+        if early:
+            bar = _bar(len(early))
+            save_images(early, outputs, bar)
+            bar.close()
+        next(outputs, None)  # let the pool (or the Dask client) close
+    tasks = image_tasks(todo if todo else cfg.variants)
+    if tasks:
+        say(f"{len(tasks)} inference transients ({len(results)} already done), {jobs} job{'s' if jobs > 1 else ''}")
+        bar = _bar(len(tasks))
+        save_images(tasks, run_parallel([t[2] for t in tasks], jobs, parallel_backend, scheduler, generator=True), bar)
         bar.close()
-        say(f"inference done in {time.perf_counter() - t0:.0f} s")
+    say(f"transfers and inference done in {time.perf_counter() - t0:.0f} s")
     return _assemble(cfg, data, nets, idx, layers, hidden, ideal, results)
 
 
