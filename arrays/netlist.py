@@ -87,13 +87,14 @@ def selector_drivers(xbar: CrossbarParams, volts: float) -> list:
 
 
 def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, bl: list, title: str = "crossbar",
-                         drivers: list | None = None, static: bool = False) -> str:
+                         drivers: list | None = None, static: bool = False, live=None) -> str:
     """A crossbar of ``device`` cells (``cells[i][j]`` a `SwitchCell`) with the given sources.
 
     ``wl`` and ``bl`` are source specs; ``drivers`` replaces the wordline sources with raw lines
-    (e.g. `selector_drivers`). ``static`` freezes switch banks into their conductance
-    (`static_cell_lines`): True for every cell (reads and inference, where no switch can move), or a
-    rows x cols mask of the cells a write cannot reach.
+    (e.g. `selector_drivers`). ``static`` freezes every switch bank into its conductance
+    (`static_cell_lines`: reads and inference, where no switch can move). ``live`` (rows x cols of
+    switch-index tuples, e.g. from `live_switch_map`) keeps only those switches of each cell as
+    ``SW`` elements and freezes the rest; None keeps every switch.
     """
     if drivers is not None:
         sources = [*drivers, *(f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl))]
@@ -102,20 +103,33 @@ def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, b
     lines = [f"* {title}: {xbar.rows}x{xbar.cols} {device.name} crossbar", *sources]
     lines += crossbar_lines(xbar)
     models = []
+    shared = False
     lines.append("* cells")
-    frozen = np.broadcast_to(np.asarray(static, dtype=bool), xbar.shape)
     for i in range(xbar.rows):
         for j in range(xbar.cols):
-            if frozen[i, j]:
-                lines += device.static_cell_lines(cells[i][j], f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}")
-                continue
-            cl, cm = device.cell_lines(cells[i][j], f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}")
+            cell = cells[i][j]
+            keep = () if static else (None if live is None else live[i][j])
+            cl, cm = device.cell_lines(cell, f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}", live=keep)
             lines += cl
             models += cm
-    if not frozen.all():
+            shared = shared or (not cell.is_custom and keep != ())
+    if shared:
         lines += device.shared_model_lines()
-        lines += models
+    lines += models
     return "\n".join(lines) + "\n"
+
+
+REACH_MARGIN_V = 0.01
+"""How far a cell's voltage may stray from its sources' difference (line drops, ringing), V: switches
+this close to their threshold stay live."""
+
+
+def live_switch_map(device, cells, v_lo, v_hi) -> list:
+    """Per cell, the switches a stack voltage within [v_lo[i, j], v_hi[i, j]] can move (`live_switches`)."""
+    from compact_models.base import live_switches
+
+    return [[live_switches(device, c, float(v_lo[i, j]), float(v_hi[i, j])) for j, c in enumerate(row)]
+            for i, row in enumerate(cells)]
 
 
 def resistive_array_netlist(xbar: CrossbarParams, g_S: np.ndarray, wl: list, bl: list) -> str:

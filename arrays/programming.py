@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arrays.netlist import CrossbarParams, device_array_netlist, reset_cells
+from arrays.netlist import REACH_MARGIN_V, CrossbarParams, device_array_netlist, live_switch_map, reset_cells
 from arrays.readout import read_conductance_S
 from compact_models import simulator
-from compact_models.base import DeviceVariation, SwitchCell, switch_states_after
+from compact_models.base import DeviceVariation, SwitchCell, live_switches, switch_states_after
 from compact_models.errors import ParameterError
 from compact_models.ht_rram import ProgrammingError, scale_for_read
 from compact_models.waveforms import Waveform
@@ -60,6 +60,9 @@ class TransferConfig:
     """Reset pulse amplitude, V (paper 001: -1.6 V)."""
     ispva_gain: float = 0.5
     """Fraction of the measured error corrected by the next amplitude (half-bias ISPVA)."""
+    freeze_switches: bool = True
+    """Simulate only the switches a write can reach (`run_phase`); False keeps every switch, the slow
+    reference the frozen runs are tested against."""
 
     def __post_init__(self):
         if self.scheme not in SCHEMES:
@@ -273,23 +276,59 @@ def next_trains(lengths: np.ndarray, err_steps: np.ndarray, to_write: np.ndarray
     return new, starts
 
 
-def run_phase(state: ArrayState, phase: Phase, backend: str = "auto") -> str:
-    """Simulate one write transient and carry every cell's switch states out of it."""
+def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bool = True) -> str:
+    """Simulate one write transient and carry every cell's switch states out of it.
+
+    Only the switches a cell's nominal voltage (its wordline minus its bitline source, widened by
+    `REACH_MARGIN_V`) can move are ``SW`` elements; the others are frozen into one resistor per
+    cell, which is exactly what they are while they keep their state, and costs ngspice far less
+    per iteration. The simulated voltages then check that no frozen switch was reached; a cell
+    where one was is simulated again with every switch live. ``freeze=False`` keeps every switch.
+    """
     xbar = state.xbar
-    net = device_array_netlist(state.device, xbar, state.cells, [w.pwl() for w in phase.wl], [w.pwl() for w in phase.bl],
-                               title=phase.name)
+    if freeze:
+        lo, hi = phase_reach_V(phase)
+        live = live_switch_map(state.device, state.cells, lo - REACH_MARGIN_V, hi + REACH_MARGIN_V)
+    else:
+        live = [[None] * xbar.cols for _ in range(xbar.rows)]
     save = [f"v(w{i}_{j})" for i in range(xbar.rows) for j in range(xbar.cols)]
     save += [f"v(b{i}_{j})" for i in range(xbar.rows) for j in range(xbar.cols)]
     step = phase_max_step(phase)
-    res = simulator.run(net, f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save, backend=backend)
-    for i in range(xbar.rows):
-        for j in range(xbar.cols):
-            v = res[f"v(w{i}_{j})"] - res[f"v(b{i}_{j})"]
-            cell = state.cells[i][j]
-            closed = switch_states_after(state.device, cell, v)
-            if closed != cell.closed:
-                state.cells[i][j] = replace(cell, closed=closed, g_scale=1.0)
+    while True:
+        net = device_array_netlist(state.device, xbar, state.cells, [w.pwl() for w in phase.wl],
+                                   [w.pwl() for w in phase.bl], title=phase.name, live=live)
+        res = simulator.run(net, f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save, backend=backend)
+        v = {(i, j): res[f"v(w{i}_{j})"] - res[f"v(b{i}_{j})"] for i in range(xbar.rows) for j in range(xbar.cols)}
+        missed = [(i, j) for (i, j), vc in v.items() if live[i][j] is not None
+                  and not set(live_switches(state.device, state.cells[i][j], vc.min(), vc.max())) <= set(live[i][j])]
+        if not missed:
+            break
+        logger.warning("%s: %d cells reached a frozen switch; simulating them again with every switch live",
+                       phase.name, len(missed))
+        for i, j in missed:
+            live[i][j] = None
+    for (i, j), vc in v.items():
+        cell = state.cells[i][j]
+        closed = switch_states_after(state.device, cell, vc)
+        if closed != cell.closed:
+            state.cells[i][j] = replace(cell, closed=closed, g_scale=1.0)
     return net
+
+
+def phase_reach_V(phase: Phase) -> tuple:
+    """(lowest, highest) voltage of each cell's wordline source minus its bitline source, V (rows x cols).
+
+    The sources are piecewise linear, so the extremes of a difference lie on the union of their corners.
+    """
+    t = np.unique(np.concatenate([w.times for w in phase.wl + phase.bl]))
+    wl = np.array([np.interp(t, w.times, w.values) for w in phase.wl])
+    bl = np.array([np.interp(t, w.times, w.values) for w in phase.bl])
+    lo = np.empty((len(wl), len(bl)))
+    hi = np.empty_like(lo)
+    for i, row in enumerate(wl):
+        d = row[None, :] - bl
+        lo[i], hi[i] = d.min(axis=1), d.max(axis=1)
+    return lo, hi
 
 
 def phase_max_step(phase: Phase) -> float:
@@ -396,7 +435,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         _say(progress, f"{cfg.scheme} pass {n}: {int(to_write.sum())} cells, {phase.n_pulses} pulses, "
                        f"{phase.end_s * 1e3:.3g} ms simulated")
         t0 = time.perf_counter()
-        netlists[name] = run_phase(state, phase, backend)
+        netlists[name] = run_phase(state, phase, backend, freeze=cfg.freeze_switches)
         sim_wall += time.perf_counter() - t0
         pulses += _pulses_per_cell(phase, xbar)
         written_now = [(i, j) for (i, cols), *_ in phase.writes for j in cols]

@@ -9,8 +9,9 @@ Measures, on this machine, against the targets of the speed issue (2 cores):
 * the throughput of two processes against one on multi-image transient runs;
 * the growth of resident memory over consecutive quasi-static inference runs in one process.
 
-Prints one table and writes ``benchmarks/results.json`` (atomically). ``--quick`` skips the
-half-bias transfer and runs 100 instead of 500 memory runs.
+Every timing is the best of `REPEATS` runs (the half-bias transfer: one run). Prints one table and
+writes ``benchmarks/results.json`` (atomically). ``--quick`` skips the half-bias transfer and runs
+100 instead of 500 memory runs.
 """
 from __future__ import annotations
 
@@ -42,10 +43,20 @@ TARGETS = {
 }
 
 
+REPEATS = 2
+"""Every timing is the best of this many runs: on this kind of virtual machine the same ngspice deck
+runs up to a third slower from one minute to the next, and the best run is the one least disturbed."""
+
+
 def _timed(f, *a, **kw):
     t0 = time.perf_counter()
     out = f(*a, **kw)
     return out, time.perf_counter() - t0
+
+
+def _best(f, *a, **kw):
+    runs = [_timed(f, *a, **kw) for _ in range(REPEATS)]
+    return runs[0][0], min(t for _, t in runs)
 
 
 def _rss_MB() -> float:
@@ -70,7 +81,7 @@ def run(mnist_dir, quick: bool, say) -> dict:
     net = trained_variants(data, variants=("qt",), progress=say)["qt"]
     levels = np.asarray(net.levels2)
     say("fast transfer of the QT layer in ngspice")
-    layer, r["transfer_fast_s"] = _timed(transfer_layer, levels, scheme="fast", cache=False)
+    layer, r["transfer_fast_s"] = _best(transfer_layer, levels, scheme="fast", cache=False)
     if not quick:
         say("half-bias transfer of the QT layer in ngspice (about 10 min)")
         _, r["transfer_half_bias_s"] = _timed(transfer_layer, levels, scheme="half-bias", cache=False)
@@ -81,10 +92,10 @@ def run(mnist_dir, quick: bool, say) -> dict:
     bitline_step_currents(device, xbar, cells, hidden[0], mode="quasi-static")  # ngspice loaded and warm
 
     say("inference transients in ngspice (3 images)")
-    times = [_timed(bitline_step_currents, device, xbar, cells, h, mode="transient")[1] for h in hidden[:3]]
+    times = [_best(bitline_step_currents, device, xbar, cells, h, mode="transient")[1] for h in hidden[:3]]
     r["spice_transient_s_per_image"] = float(np.mean(times))
     say("quasi-static inferences in ngspice (20 images)")
-    spice, times = zip(*(_timed(bitline_step_currents, device, xbar, cells, h, mode="quasi-static") for h in hidden))
+    spice, times = zip(*(_best(bitline_step_currents, device, xbar, cells, h, mode="quasi-static") for h in hidden))
     r["spice_quasistatic_s_per_image"] = float(np.mean(times))
 
     arr = NodalArray.from_cells(device, xbar, cells)
@@ -95,17 +106,19 @@ def run(mnist_dir, quick: bool, say) -> dict:
     r["nodal_spice_same_predictions"] = float(np.mean([classify(a)[0] == classify(b)[0] for a, b in zip(nodal, spice)]))
 
     say(f"the whole test set ({len(data.test_y)} images) through the array by the nodal engine")
-    run_all, r["full_test_set_s"] = _timed(run_inference, data, net, "qt", engine="nodal", layer=layer,
-                                           image_index=np.arange(len(data.test_y)))
+    run_all, r["full_test_set_s"] = _best(run_inference, data, net, "qt", engine="nodal", layer=layer,
+                                          image_index=np.arange(len(data.test_y)))
     r["full_test_set_images"] = int(len(data.test_y))
     r["nodal_s_per_image"] = r["full_test_set_s"] / len(data.test_y)
     r["full_test_set_accuracy"] = run_all.summary["accuracy"]
 
-    say("throughput of 1 and 2 processes on 6 inference transients")
-    tasks = [(bitline_step_currents, (device, xbar, cells, h), {"mode": "transient"}) for h in hidden[:6]]
-    _, t1 = _timed(run_parallel, tasks, 1)
-    _, t2 = _timed(run_parallel, tasks, 2)
-    r["parallel_speedup_2_jobs"] = t1 / t2
+    say("throughput of 1 and 2 processes on 12 inference transients (worker start-up included)")
+    tasks = [(bitline_step_currents, (device, xbar, cells, h), {"mode": "transient"}) for h in hidden[:12]]
+    t1, t2 = [], []
+    for _ in range(REPEATS):  # alternated, so a slow spell of the machine does not favour one side
+        t1.append(_timed(run_parallel, tasks, 1)[1])
+        t2.append(_timed(run_parallel, tasks, 2)[1])
+    r["parallel_speedup_2_jobs"] = min(t1) / min(t2)
 
     n = 100 if quick else 500
     say(f"{n} consecutive quasi-static inference runs in this process")
@@ -142,8 +155,8 @@ def main(argv=None) -> int:
     r = run(args.mnist_dir, args.quick, say)
     r["benchmark_wall_s"] = time.perf_counter() - t0
     print(table(r))
-    atomic_write_json(args.out, dict(r, machine={"cpus": os.cpu_count(), "python": platform.python_version(),
-                                                 "platform": platform.platform()}))
+    atomic_write_json(args.out, dict(r, repeats=REPEATS, machine={"cpus": os.cpu_count(), "python": platform.python_version(),
+                                                                  "platform": platform.platform()}))
     print(f"wrote {args.out}")
     return 0
 

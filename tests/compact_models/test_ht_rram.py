@@ -153,3 +153,21 @@ def test_folded_b_source_laws_are_table_1(v):
         node_pair = expr[: expr.index(")") + 1]
         got = eval(expr.replace(node_pair, repr(v)), {"exp": math.exp, "abs": abs})
         assert got == pytest.approx(v / r_ohm, rel=1e-12, abs=0.0)
+
+
+def test_live_switches_are_those_a_voltage_range_can_move():
+    from compact_models.base import live_switches
+
+    fresh = SwitchCell()
+    for level in (1, 4, 8):
+        n = P.level_switch_counts[level - 1]
+        # a set pulse to level k from reset reaches the first n_k thresholds, and none beyond
+        assert live_switches(P, fresh, 0.0, P.set_amplitude_V(level)) == tuple(range(n))
+    g5 = SwitchCell(closed=P.closed_for_level(5))
+    assert live_switches(P, g5, -0.8, 2.1) == ()  # half of a reset or of the strongest set moves nothing
+    assert live_switches(P, g5, -1.6, 0.0) == g5.closed  # a reset reaches every closed switch
+    assert live_switches(P, g5, -1.0, 1.0) == tuple(k for k in g5.closed if P.reset_threshold_V[k] > -1.0)
+    lines, models = P.cell_lines(g5, "d", "te", "0", live=())
+    assert lines == P.static_cell_lines(g5, "d", "te", "0") and models == []
+    r = float(next(line for line in lines if line.startswith("Rdw")).split()[-1])
+    assert r == pytest.approx(1 / g5.switch_conductance_S(P), rel=1e-11)
