@@ -87,21 +87,24 @@ def selector_drivers(xbar: CrossbarParams, volts: float) -> list:
 
 
 def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, bl: list, title: str = "crossbar",
-                         drivers: list | None = None, static: bool = False, live=None) -> str:
+                         drivers: list | None = None, static: bool = False, live=None, linear_rows=()) -> str:
     """A crossbar of ``device`` cells (``cells[i][j]`` a `SwitchCell`) with the given sources.
 
     ``wl`` and ``bl`` are source specs; ``drivers`` replaces the wordline sources with raw lines
     (e.g. `selector_drivers`). ``static`` freezes every switch bank into its conductance
     (`static_cell_lines`: reads and inference, where no switch can move). ``live`` (rows x cols of
     switch-index tuples, e.g. from `live_switch_map`) keeps only those switches of each cell as
-    ``SW`` elements and freezes the rest; None keeps every switch.
+    ``SW`` elements and freezes the rest; None keeps every switch. The cells of ``linear_rows`` get
+    their zero-bias resistors (`arrays.nodal.quiet_rows` picks the wordlines where that is exact).
+    The cells come before the wires: ngspice numbers nodes as they appear, and cell nodes first give
+    its sparse LU about 10 % less fill-in (20 738 against 22 792 non-zeroes at 24 x 24).
     """
+    linear_rows = set(int(i) for i in linear_rows)
     if drivers is not None:
         sources = [*drivers, *(f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl))]
     else:
         sources = source_lines(xbar, wl, bl)
     lines = [f"* {title}: {xbar.rows}x{xbar.cols} {device.name} crossbar", *sources]
-    lines += crossbar_lines(xbar)
     models = []
     shared = False
     lines.append("* cells")
@@ -109,10 +112,11 @@ def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, b
         for j in range(xbar.cols):
             cell = cells[i][j]
             keep = () if static else (None if live is None else live[i][j])
-            cl, cm = device.cell_lines(cell, f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}", live=keep)
+            cl, cm = device.cell_lines(cell, f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}", live=keep, linear=i in linear_rows)
             lines += cl
             models += cm
             shared = shared or (not cell.is_custom and keep != ())
+    lines += crossbar_lines(xbar)
     if shared:
         lines += device.shared_model_lines()
     lines += models

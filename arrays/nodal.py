@@ -232,6 +232,32 @@ class NodalArray:
         return out[np.ravel(inverse)].reshape(spikes.shape[:-1] + (width,))
 
 
+ZERO_BIAS_REL_TOL = 1e-6
+"""How much running quiet wordlines' cells on their zero-bias resistors may move a bitline current, relative."""
+
+
+def quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray, rel_tol: float = ZERO_BIAS_REL_TOL) -> tuple:
+    """Wordlines at 0 V in every read of ``wl_V`` (reads x rows) whose cells may run on zero-bias resistors.
+
+    Such cells sit at the microvolts of the line drops. Every read is solved here, and each quiet
+    cell's current times its device's `zero_bias_deviation` bounds what linearising it changes; the
+    rows are returned only if that moves no bitline current by more than ``rel_tol`` of itself in any
+    read (else none). The reads are a transient's plateaus or a sweep's points: a transient's edges
+    ramp all of a step's sources together from 0 V, through smaller currents and line drops.
+    """
+    wl_V = np.atleast_2d(np.asarray(wl_V, dtype=float))
+    quiet = np.flatnonzero(np.all(wl_V == 0, axis=0))
+    if quiet.size == 0 or not np.any(device.zero_bias_deviation(1.0)):
+        return ()
+    driven = wl_V[wl_V.any(axis=1)]
+    if len(driven):
+        v, i = NodalArray.from_cells(device, xbar, cells).solve_cells(driven)
+        shift = (np.abs(i[:, quiet, :]) * device.zero_bias_deviation(v[:, quiet, :])).sum(axis=1)
+        if np.any(shift > rel_tol * np.abs(i.sum(axis=1))):
+            return ()
+    return tuple(int(k) for k in quiet)
+
+
 def read_conductance_S(device, xbar: CrossbarParams, cells) -> np.ndarray:
     """The read-out of `arrays.readout.read_conductance_S`, by the nodal engine: rows x cols in S."""
     arr = NodalArray.from_cells(device, xbar, cells)

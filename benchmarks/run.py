@@ -5,7 +5,8 @@ Measures, on this machine, against the targets of the speed issue (2 cores):
 * one 25-step inference of the 24 x 24 HT-RRAM array in ngspice, as a transient and quasi-static;
 * the nodal engine per image, its largest deviation from ngspice's DC currents on the same images,
   and the whole test set through the transferred array (`snn.infer.run_inference`, ``engine="nodal"``);
-* the fast and the half-bias weight transfer of the QT layer in ngspice (not from the cache);
+* the fast and the half-bias weight transfer of the QT layer in ngspice (not from the cache), the fast
+  one also open loop (one pass, as in paper 001 and the issue's hand-written baseline);
 * the throughput of two processes against one on multi-image transient runs;
 * the growth of resident memory over consecutive quasi-static inference runs in one process.
 
@@ -82,6 +83,8 @@ def run(mnist_dir, quick: bool, say) -> dict:
     levels = np.asarray(net.levels2)
     say("fast transfer of the QT layer in ngspice")
     layer, r["transfer_fast_s"] = _best(transfer_layer, levels, scheme="fast", cache=False)
+    say("fast transfer, the paper's open loop (one pass, no verify) in ngspice")
+    _, r["transfer_fast_open_loop_s"] = _best(transfer_layer, levels, scheme="fast", cache=False, max_passes=1)
     if not quick:
         say("half-bias transfer of the QT layer in ngspice (about 10 min)")
         _, r["transfer_half_bias_s"] = _timed(transfer_layer, levels, scheme="half-bias", cache=False)

@@ -1,7 +1,7 @@
 """What every parallel-switch device shares: the cell state, its netlist text and its models.
 
 A device is a frozen parameter dataclass that mixes in `SwitchDeviceMixin` and provides
-``switching_area_lines``, ``insulator_area_lines``, ``switch_ron_ohm``, ``vt_V``, ``vh_V``,
+``switching_area_lines``, ``insulator_area_lines``, ``zero_bias_deviation``, ``switch_ron_ohm``, ``vt_V``, ``vh_V``,
 ``roff_ohm``, ``rc_ohm``, ``n_switches``, ``read_V`` and ``read_conductance_S``. The cell is::
 
     TE -Rc- a -[S1..SN || switching area]- b -[insulator area]- c -Rc- BE
@@ -70,23 +70,24 @@ class SwitchDeviceMixin:
         """Stack voltage below which each switch opens (VT - VH), V."""
         return self.vt_V - self.vh_V
 
-    def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str, live=None) -> tuple:
+    def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str, live=None, linear: bool = False) -> tuple:
         """Netlist lines of one cell between ``te`` and ``be``, and the ``.model`` lines it alone needs.
 
         ``live`` lists the switches (0-based) that may move; the others are frozen into one linear
         resistor of their conductance in their present state, which is exactly what a switch that
-        does not move is (None: every switch is live). Cells without per-device deviations share
-        the models of `shared_model_lines`.
+        does not move is (None: every switch is live). ``linear`` puts the areas' resistors at their
+        zero-bias value, for cells that stay within microvolts of 0 V (`zero_bias_deviation` bounds
+        the error). Cells without per-device deviations share the models of `shared_model_lines`.
         """
         a, b, c = f"{name}_a", f"{name}_b", f"{name}_c"
         rc = f"{max(self.rc_ohm, 1e-3):.6g}"
         live = range(self.n_switches) if live is None else sorted(live)
         frozen = sorted(set(range(self.n_switches)) - set(live))
         lines = [f"R{name}t {te} {a} {rc}"]
-        lines += self.switching_area_lines(name, a, b)
+        lines += self.switching_area_lines(name, a, b, linear=linear)
         if frozen:
             lines.append(f"R{name}w {a} {b} {1.0 / cell.switch_conductance_S(self, frozen):.12g}")
-        lines += self.insulator_area_lines(name, b, c)
+        lines += self.insulator_area_lines(name, b, c, linear=linear)
         lines.append(f"R{name}b {c} {be} {rc}")
         closed = set(cell.closed)
         models = []

@@ -166,18 +166,22 @@ class HfOxSyParams(SwitchDeviceMixin):
     def switch_ron_ohm(self) -> np.ndarray:
         return _switch_ron(self)
 
-    def switching_area_lines(self, name: str, a: str, b: str) -> list:
-        """Gmin and Cs across the switching area."""
+    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = True) -> list:
+        """Gmin and Cs across the switching area (linear already)."""
         return [f"R{name}g {a} {b} {1e6 / self.g_min_uS:.9g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
 
-    def insulator_area_lines(self, name: str, b: str, c: str) -> list:
-        """Ri and Ci across the insulator area."""
+    def insulator_area_lines(self, name: str, b: str, c: str, linear: bool = True) -> list:
+        """Ri and Ci across the insulator area (linear already)."""
         return [f"R{name}i {b} {c} {self.ri_ohm:.6g}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
 
     def noise_lines(self, name: str, control_node: str) -> list:
         """A B-source adding V(control_node) siemens of conductance across the cell's switching area."""
         a, b = f"{name}_a", f"{name}_b"
         return [f"B{name}n {a} {b} I=V({a},{b})*V({control_node})"]
+
+    def zero_bias_deviation(self, v_V):
+        """The cell is linear in the read regime: its current never deviates from the zero-bias one."""
+        return np.zeros_like(np.asarray(v_V, dtype=float))
 
     def read_conductance_S(self, g_switch_S: float) -> float:
         """Read conductance for a switch conductance ``g_switch_S`` (linear device), S."""

@@ -138,15 +138,24 @@ class HTRRAMParams(SwitchDeviceMixin):
         """Reset-pulse amplitude that opens every switch, V (negative)."""
         return float(round(self.reset_threshold_V[0] - self.vt_step_V, 6))
 
-    def switching_area_lines(self, name: str, a: str, b: str) -> list:
-        """Rs (B-source) and Cs across the switching area."""
+    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False) -> list:
+        """Rs (B-source) and Cs across the switching area; ``linear``: Rs at zero bias, a plain resistor."""
+        if linear:
+            return [f"R{name}s {a} {b} {self.rs_ohm(0.0):.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
         rs = _exp_law(a, b, self.rs_prefactor_ohm, self.rs_v0_V, self.rs_slope_V)
         return [f"B{name}s {a} {b} I={rs}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
 
-    def insulator_area_lines(self, name: str, b: str, c: str) -> list:
-        """Ri (B-source) and Ci across the insulator area."""
+    def insulator_area_lines(self, name: str, b: str, c: str, linear: bool = False) -> list:
+        """Ri (B-source) and Ci across the insulator area; ``linear``: Ri at zero bias, a plain resistor."""
+        if linear:
+            return [f"R{name}i {b} {c} {self.ri_ohm(0.0):.15g}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
         ri = _exp_law(b, c, self.ri_prefactor_ohm, self.ri_v0_V, self.ri_slope_V)
         return [f"B{name}i {b} {c} I={ri}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
+
+    def zero_bias_deviation(self, v_V):
+        """Largest relative gap between the cell's current and its zero-bias (linearised) current while
+        the stack voltage stays within +-``v_V``: each area's conductance grows as exp(|V| / slope)."""
+        return np.expm1(np.abs(v_V) / min(self.rs_slope_V, self.ri_slope_V))
 
     def rs_ohm(self, v_ab):
         """Non-linear switching-area resistance at V_ab, ohm."""

@@ -64,3 +64,20 @@ def test_inference_steps_agree_with_ngspice_quasi_static():
     spice = bitline_step_currents(device, xbar, state.cells, spikes, mode="quasi-static")
     fast = nodal.step_currents_A(device, xbar, state.cells, spikes, device.read_V)
     np.testing.assert_allclose(fast, spice, rtol=1e-4, atol=1e-4 * np.abs(spice).max())
+
+
+def test_quiet_rows_are_the_unspiked_wordlines_within_the_bound():
+    device, xbar = DEVICES["ht-rram"], _xbar(24, 1.0)
+    cells = _random_cells(device, xbar, 5)
+    wl = np.zeros((6, 24))
+    wl[:, :10] = (np.random.default_rng(6).random((6, 10)) < 0.5) * device.read_V
+    wl[0] = 0.0  # an all-quiet step is fine
+    assert nodal.quiet_rows(device, xbar, cells, wl) == tuple(range(10, 24))
+    # 1 ohm lines put the quiet cells at microvolts: each bitline moves by 1e-11..1e-10 of itself. Ten
+    # times the line resistance gives ten times the voltage and the law's deviation, 100 times the change.
+    assert nodal.quiet_rows(device, xbar, cells, wl, rel_tol=1e-10) == tuple(range(10, 24))
+    assert nodal.quiet_rows(device, xbar, cells, wl, rel_tol=1e-11) == ()
+    assert nodal.quiet_rows(device, _xbar(24, 10.0), cells, wl) == tuple(range(10, 24))
+    assert nodal.quiet_rows(device, _xbar(24, 10.0), cells, wl, rel_tol=1e-10) == ()
+    assert nodal.quiet_rows(device, xbar, cells, np.full((2, 24), device.read_V)) == ()
+    assert nodal.quiet_rows(DEVICES["hfoxsy"], xbar, cells, wl) == ()  # linear already: nothing to do

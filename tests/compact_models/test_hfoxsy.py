@@ -59,3 +59,11 @@ def test_same_seed_same_trains():
 def test_parameters_out_of_range_are_refused(kwargs, match):
     with pytest.raises(ParameterError, match=match):
         HfOxSyParams(**kwargs)
+
+
+def test_areas_are_linear_already():
+    """Nothing to linearise: the zero-bias lines are the cell's own, and the bound is zero."""
+    p = HfOxSyParams()
+    assert p.switching_area_lines("x", "a", "b", linear=False) == p.switching_area_lines("x", "a", "b")
+    assert p.insulator_area_lines("x", "b", "c", linear=False) == p.insulator_area_lines("x", "b", "c")
+    assert np.all(p.zero_bias_deviation(np.array([-1.0, 0.1, 2.0])) == 0)

@@ -171,3 +171,19 @@ def test_live_switches_are_those_a_voltage_range_can_move():
     assert lines == P.static_cell_lines(g5, "d", "te", "0") and models == []
     r = float(next(line for line in lines if line.startswith("Rdw")).split()[-1])
     assert r == pytest.approx(1 / g5.switch_conductance_S(P), rel=1e-11)
+
+
+@pytest.mark.parametrize("v", [-0.3, -1e-4, 1e-6, 5e-5, 0.2])
+def test_zero_bias_resistors_and_their_error_bound(v):
+    """The linear lines carry Rs(0) and Ri(0); the law's current departs from them by at most
+    `zero_bias_deviation` of the stack voltage (each area sees part of it)."""
+    rs = P.switching_area_lines("x", "a", "b", linear=True)
+    ri = P.insulator_area_lines("x", "b", "c", linear=True)
+    assert rs[0].startswith("Rxs a b ") and ri[0].startswith("Rxi b c ") and rs[1:] + ri[1:] == [
+        P.switching_area_lines("x", "a", "b")[1], P.insulator_area_lines("x", "b", "c")[1]]
+    r0 = (float(rs[0].split()[-1]), float(ri[0].split()[-1]))
+    assert r0 == pytest.approx((P.rs_ohm(0.0), P.ri_ohm(0.0)), rel=1e-14)
+    bound = P.zero_bias_deviation(v)
+    for r_law, r_zero in ((P.rs_ohm(v), r0[0]), (P.ri_ohm(v), r0[1])):
+        assert 0 <= r_zero / r_law - 1 <= bound * (1 + 1e-9)
+    assert P.zero_bias_deviation(5e-6) < 2e-5  # the microvolts of a quiet wordline

@@ -13,7 +13,8 @@ from compact_models.ht_rram import HTRRAMParams, ProgrammingError
 from snn import models
 from snn.data import load_mnist
 from snn.infer import main, run_inference
-from snn.inference import bitline_step_currents, classify
+from snn import inference
+from snn.inference import bitline_step_currents, classify, infer_image_power, inference_netlist
 
 P = HTRRAMParams()
 XBAR = CrossbarParams()
@@ -46,6 +47,25 @@ def test_output_currents_are_the_g_dot_v_sum_within_the_transfer_error(written_a
     assert 0.5 < np.sqrt(np.mean(err_nS**2)) < 1.5, "the write errors must be there for this to mean something"
     label, diff = classify(currents)
     assert label == int(np.argmax(diff)) and diff.shape == (10,)
+
+
+def test_quiet_wordlines_on_zero_bias_resistors_change_nothing(written_array, monkeypatch):
+    """Wordlines that never spike run their cells on plain resistors: same currents and power in ngspice."""
+    state, _t, _g = written_array
+    spikes = np.zeros((25, 24), dtype=bool)
+    spikes[:, :8] = np.random.default_rng(4).random((25, 8)) < 0.35
+    deck, _ = inference_netlist(P, XBAR, state.cells, spikes, "transient")
+    b_rows = {int(line[2:].split("_")[0]) for line in deck.splitlines() if line.startswith("Bc")}
+    assert b_rows == set(range(8)), "the 16 quiet wordlines' cells must be linear, the spiking ones not"
+    fast = infer_image_power(P, XBAR, state.cells, spikes)
+    monkeypatch.setattr(inference, "quiet_rows", lambda *a, **k: ())
+    full = infer_image_power(P, XBAR, state.cells, spikes)
+    # quiet_rows bounds the change in every bitline current by 1e-6 of it (measured: about 1e-11)
+    scale = np.abs(full["diff_current_nA"]).max()
+    np.testing.assert_allclose(fast["diff_current_nA"], full["diff_current_nA"], rtol=1e-6, atol=1e-6 * scale)
+    np.testing.assert_allclose(fast["wordline_power_nW"], full["wordline_power_nW"], rtol=1e-6,
+                               atol=1e-6 * full["wordline_power_nW"].max())
+    assert fast["predicted"] == full["predicted"]
 
 
 @pytest.mark.slow
