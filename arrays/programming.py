@@ -349,9 +349,10 @@ def apply_programming_error(state: ArrayState, cells, error: ProgrammingError, r
     dev = state.device
     ceiling = getattr(dev, "max_read_conductance_S", np.inf) - CEILING_MARGIN_S
     capped = 0
-    for i, j in cells:
+    cells = list(cells)
+    draws = np.atleast_1d(error.draw_nS(rng, size=len(cells))) * 1e-9  # the same stream as one draw per cell
+    for (i, j), draw in zip(cells, draws):
         cell = replace(state.cells[i][j], g_scale=1.0)
-        draw = float(error.draw_nS(rng)) * 1e-9
         if not cell.closed:
             state.cells[i][j] = cell
             continue
