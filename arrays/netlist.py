@@ -129,10 +129,13 @@ this close to their threshold stay live."""
 
 
 def live_switch_map(device, cells, v_lo, v_hi) -> list:
-    """Per cell, the switches a stack voltage within [v_lo[i, j], v_hi[i, j]] can move (`live_switches`)."""
+    """Per cell, the switches (`live_switches`) a stack voltage can move whose sources' difference stays
+    within [v_lo[i, j], v_hi[i, j]], widened by `REACH_MARGIN_V`."""
     from compact_models.base import live_switches
 
-    return [[live_switches(device, c, float(v_lo[i, j]), float(v_hi[i, j])) for j, c in enumerate(row)]
+    lo = np.asarray(v_lo, dtype=float) - REACH_MARGIN_V
+    hi = np.asarray(v_hi, dtype=float) + REACH_MARGIN_V
+    return [[live_switches(device, c, float(lo[i, j]), float(hi[i, j])) for j, c in enumerate(row)]
             for i, row in enumerate(cells)]
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arrays.netlist import REACH_MARGIN_V, CrossbarParams, device_array_netlist, live_switch_map, reset_cells
+from arrays.netlist import CrossbarParams, device_array_netlist, live_switch_map, reset_cells
 from arrays.readout import read_conductance_S
 from compact_models import simulator
 from compact_models.base import DeviceVariation, SwitchCell, live_switches, switch_states_after
@@ -280,15 +280,15 @@ def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bo
     """Simulate one write transient and carry every cell's switch states out of it.
 
     Only the switches a cell's nominal voltage (its wordline minus its bitline source, widened by
-    `REACH_MARGIN_V`) can move are ``SW`` elements; the others are frozen into one resistor per
-    cell, which is exactly what they are while they keep their state, and costs ngspice far less
-    per iteration. The simulated voltages then check that no frozen switch was reached; a cell
+    `arrays.netlist.REACH_MARGIN_V`) can move are ``SW`` elements; the others are frozen into one
+    resistor per cell, which is exactly what they are while they keep their state, and costs ngspice
+    far less per iteration. The simulated voltages then check that no frozen switch was reached; a cell
     where one was is simulated again with every switch live. ``freeze=False`` keeps every switch.
     """
     xbar = state.xbar
     if freeze:
         lo, hi = phase_reach_V(phase)
-        live = live_switch_map(state.device, state.cells, lo - REACH_MARGIN_V, hi + REACH_MARGIN_V)
+        live = live_switch_map(state.device, state.cells, lo, hi)
     else:
         live = [[None] * xbar.cols for _ in range(xbar.rows)]
     save = [f"v(w{i}_{j})" for i in range(xbar.rows) for j in range(xbar.cols)]

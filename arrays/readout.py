@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from arrays.netlist import REACH_MARGIN_V, CrossbarParams, device_array_netlist, live_switch_map, selector_drivers
+from arrays.netlist import CrossbarParams, device_array_netlist, live_switch_map, selector_drivers
 from compact_models import simulator
 
 
@@ -29,8 +29,8 @@ def read_conductance_map(device, xbar: CrossbarParams, cells, backend: str = "au
 def read_conductance_S(device, xbar: CrossbarParams, cells, backend: str = "auto") -> np.ndarray:
     """The read-out as a rows x cols array in S."""
     v = device.read_V
-    lo = np.full(xbar.shape, min(0.0, v) - REACH_MARGIN_V)
-    hi = np.full(xbar.shape, max(0.0, v) + REACH_MARGIN_V)
+    lo = np.full(xbar.shape, min(0.0, v))
+    hi = np.full(xbar.shape, max(0.0, v))
     net = device_array_netlist(device, xbar, cells, None, ["0"] * xbar.cols, title="read-out",
                                drivers=selector_drivers(xbar, v), live=live_switch_map(device, cells, lo, hi))
     save = [f"i(vbl{j})" for j in range(xbar.cols)]

@@ -166,11 +166,11 @@ class HfOxSyParams(SwitchDeviceMixin):
     def switch_ron_ohm(self) -> np.ndarray:
         return _switch_ron(self)
 
-    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = True) -> list:
+    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False) -> list:
         """Gmin and Cs across the switching area (linear already)."""
         return [f"R{name}g {a} {b} {1e6 / self.g_min_uS:.9g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
 
-    def insulator_area_lines(self, name: str, b: str, c: str, linear: bool = True) -> list:
+    def insulator_area_lines(self, name: str, b: str, c: str, linear: bool = False) -> list:
         """Ri and Ci across the insulator area (linear already)."""
         return [f"R{name}i {b} {c} {self.ri_ohm:.6g}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
 

@@ -142,17 +142,21 @@ def test_pyspice_subcircuit_renders_the_same_elements():
     assert "Bxs x_a x_b I=V(x_a,x_b)*exp(abs(V(x_a,x_b))*2.85714285714286-22.6447510976946)" in text
 
 
+def _b_source_current(line: str, v: float) -> float:
+    """The current of a B-source line ``B.. a b I=<expr of V(a,b)>`` at V(a,b) = v."""
+    import math
+
+    expr = line.split("I=", 1)[1]
+    node_pair = expr[: expr.index(")") + 1]
+    return eval(expr.replace(node_pair, repr(v)), {"exp": math.exp, "abs": abs})
+
+
 @pytest.mark.parametrize("v", [-3.0, -0.4, 0.0, 1e-6, 0.5, 1.0, 2.9])
 def test_folded_b_source_laws_are_table_1(v):
     """The B-source text (constants folded into one exponent) is V / Rs(V) and V / Ri(V) of Table 1."""
-    import math
-
     for line, r_ohm in ((P.switching_area_lines("x", "a", "b")[0], P.rs_ohm(v)),
                         (P.insulator_area_lines("x", "b", "c")[0], P.ri_ohm(v))):
-        expr = line.split("I=", 1)[1]
-        node_pair = expr[: expr.index(")") + 1]
-        got = eval(expr.replace(node_pair, repr(v)), {"exp": math.exp, "abs": abs})
-        assert got == pytest.approx(v / r_ohm, rel=1e-12, abs=0.0)
+        assert _b_source_current(line, v) == pytest.approx(v / r_ohm, rel=1e-12, abs=0.0)
 
 
 def test_live_switches_are_those_a_voltage_range_can_move():
@@ -182,8 +186,10 @@ def test_zero_bias_resistors_and_their_error_bound(v):
     assert rs[0].startswith("Rxs a b ") and ri[0].startswith("Rxi b c ") and rs[1:] + ri[1:] == [
         P.switching_area_lines("x", "a", "b")[1], P.insulator_area_lines("x", "b", "c")[1]]
     r0 = (float(rs[0].split()[-1]), float(ri[0].split()[-1]))
-    assert r0 == pytest.approx((P.rs_ohm(0.0), P.ri_ohm(0.0)), rel=1e-14)
+    laws = (P.switching_area_lines("x", "a", "b")[0], P.insulator_area_lines("x", "b", "c")[0])
+    # the B-sources' own small-signal resistance, and their current at v against v / R(0)
+    assert r0 == pytest.approx(tuple(1e-9 / _b_source_current(law, 1e-9) for law in laws), rel=1e-8)
     bound = P.zero_bias_deviation(v)
-    for r_law, r_zero in ((P.rs_ohm(v), r0[0]), (P.ri_ohm(v), r0[1])):
-        assert 0 <= r_zero / r_law - 1 <= bound * (1 + 1e-9)
+    for law, r_zero in zip(laws, r0):
+        assert 0 <= _b_source_current(law, v) / (v / r_zero) - 1 <= bound * (1 + 1e-9)
     assert P.zero_bias_deviation(5e-6) < 2e-5  # the microvolts of a quiet wordline
