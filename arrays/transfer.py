@@ -41,11 +41,12 @@ class LayerTransfer:
 def transfer_layer(levels: np.ndarray, scheme: str = "fast", device: str = "ht-rram", seed: int = 0,
                    sigma_nS: float | None = None, zero_state: str = "g1", r_wire_ohm: float = 1.0,
                    r_contact_ohm: float = 10.0, max_passes: int | None = None, backend: str = "auto", progress=None,
-                   cache: bool = True, size: int = 24, variation=None) -> LayerTransfer:
+                   cache: bool = True, size: int = 24, variation=None, jobs: int | None = None) -> LayerTransfer:
     """Map a 24 x 10 level map onto a ``size`` x ``size`` array and write it in by ``scheme``, in ngspice.
 
     ``sigma_nS`` is the write-error sigma (default: the device's, `write_error`); ``variation`` a
-    `compact_models.base.DeviceVariation` drawn per device (device-to-device spread).
+    `compact_models.base.DeviceVariation` drawn per device (device-to-device spread). ``jobs``: ngspice
+    processes per write transient (default: the CPUs; the result does not depend on it).
 
     A transfer is deterministic in its arguments, so with ``cache`` the result is kept in the cache
     folder (`compact_models.io.cache_dir`) under a key of the levels, every setting, the device
@@ -69,7 +70,7 @@ def transfer_layer(levels: np.ndarray, scheme: str = "fast", device: str = "ht-r
         layer = load_pickle(path)
         _say(progress, f"{scheme} transfer of this layer loaded from the cache ({path.parent})")
         return layer
-    layer = _simulate_transfer(np.asarray(levels), params, backend=backend, progress=progress, **settings)
+    layer = _simulate_transfer(np.asarray(levels), params, backend=backend, progress=progress, jobs=jobs, **settings)
     if path is not None:
         atomic_pickle(path, layer)
     return layer
@@ -91,7 +92,7 @@ def _cache_path(levels, params, settings) -> Path:
 
 
 def _simulate_transfer(levels, params, scheme, seed, sigma_nS, zero_state, r_wire_ohm, r_contact_ohm, max_passes,
-                       backend, progress, size=24, variation=None) -> LayerTransfer:
+                       backend, progress, size=24, variation=None, jobs=None) -> LayerTransfer:
     from arrays.mapping import level_of_cells, target_states
     from arrays.netlist import CrossbarParams
     from arrays.programming import TransferConfig, transfer_states
@@ -100,7 +101,7 @@ def _simulate_transfer(levels, params, scheme, seed, sigma_nS, zero_state, r_wir
     targets = target_states(levels, xbar.shape, zero_state)
     result = transfer_states(params, targets, TransferConfig(scheme=scheme, max_passes=max_passes), xbar=xbar,
                              error=params.write_error(sigma_nS), variation=variation, seed=seed, backend=backend,
-                             progress=progress)
+                             progress=progress, jobs=jobs)
     cells = result.cells.copy()
     n_out = levels.shape[1]
     cells.insert(2, "level", level_of_cells(levels, xbar.shape).ravel())
@@ -248,7 +249,7 @@ def _transfer_only(args) -> int:
     out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"transfer-{args.scheme}-%Y%m%d-%H%M%S"))
     bar = _progress_bar(args.max_passes or device_params(args.device).transfer_max_passes)
     layer = transfer_layer(levels, args.scheme, args.device, args.seed, args.sigma_nS, args.zero_state,
-                           args.r_wire_ohm, args.r_contact_ohm, args.max_passes, progress=bar)
+                           args.r_wire_ohm, args.r_contact_ohm, args.max_passes, progress=bar, jobs=args.jobs)
     bar.close()
     save_levels(out / "levels.csv", levels)
     atomic_write_csv(out / "transfer.csv", layer.cells[TRANSFER_COLUMNS])

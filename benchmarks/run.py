@@ -5,8 +5,10 @@ Measures, on this machine, against the targets of the speed issue (2 cores):
 * one 25-step inference of the 24 x 24 HT-RRAM array in ngspice, as a transient and quasi-static;
 * the nodal engine per image, its largest deviation from ngspice's DC currents on the same images,
   and the whole test set through the transferred array (`snn.infer.run_inference`, ``engine="nodal"``);
-* the fast and the half-bias weight transfer of the QT layer in ngspice (not from the cache), the fast
-  one also open loop (one pass, as in paper 001 and the issue's hand-written baseline);
+* the fast and the half-bias weight transfer of the QT layer in ngspice (not from the cache), each write
+  transient in parts on as many ngspice processes as CPUs (the default); the fast one also on one
+  process (`transfer_fast_1_job_s`) and open loop (one pass, as in paper 001 and the issue's
+  hand-written baseline);
 * the throughput of two processes against one on multi-image transient runs;
 * the growth of resident memory over consecutive quasi-static inference runs in one process.
 
@@ -83,6 +85,11 @@ def run(mnist_dir, quick: bool, say) -> dict:
     levels = np.asarray(net.levels2)
     say("fast transfer of the QT layer in ngspice")
     layer, r["transfer_fast_s"] = _best(transfer_layer, levels, scheme="fast", cache=False)
+    say("fast transfer of the QT layer on one ngspice process")
+    one, r["transfer_fast_1_job_s"] = _best(transfer_layer, levels, scheme="fast", cache=False, jobs=1)
+    r["transfer_1_job_same_states"] = float(
+        [[c.closed for c in row] for row in one.result.state.cells] == [[c.closed for c in row] for row in layer.result.state.cells]
+        and np.array_equal(one.cells.final_nS, layer.cells.final_nS))
     say("fast transfer, the paper's open loop (one pass, no verify) in ngspice")
     _, r["transfer_fast_open_loop_s"] = _best(transfer_layer, levels, scheme="fast", cache=False, max_passes=1)
     if not quick:

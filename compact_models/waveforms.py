@@ -79,6 +79,15 @@ class Waveform:
         self.marks.append((label, t0 + width_s / 2, t0 + width_s / 2, amplitude_V))
         return self.wait(self.edge_s if gap_s is None else gap_s)
 
+    def between(self, t0_s: float, t1_s: float) -> "Waveform":
+        """The part from ``t0_s`` to ``t1_s``, shifted to start at 0 s (corners at both ends)."""
+        t = np.asarray(self.times)
+        inside = (t > t0_s) & (t < t1_s)
+        times = [0.0, *(t[inside] - t0_s), t1_s - t0_s]
+        values = [float(np.interp(t0_s, t, self.values)), *np.asarray(self.values)[inside],
+                  float(np.interp(t1_s, t, self.values))]
+        return Waveform(self.edge_s, [float(x) for x in times], [float(v) for v in values])
+
     def windows(self, label: str) -> list:
         """(start_s, end_s, volts) of every event with ``label``, in order."""
         return [(a, b, v) for (lab, a, b, v) in self.marks if lab == label]

@@ -183,6 +183,8 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
                   r_contact_ohm=cfg.r_contact_ohm, backend=backend)
         if jobs == 1 and parallel_backend == "loky":
             kw["progress"] = say
+        # the jobs a transfer does not share with the other tasks split its write transients (run_phase)
+        kw["jobs"] = max(1, jobs // (len(todo) + len(early)))
         work = [(transfer_layer, (np.asarray(nets[v].levels2),), kw) for v in todo] + [t[2] for t in early]
         outputs = run_parallel(work, jobs, parallel_backend, scheduler, generator=True)
         for v, layer in zip(todo, outputs):
