@@ -474,7 +474,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     Cells whose target is 0 are not written. HT-RRAM is written by set-amplitude pulses, HfOxSy by
     its tailored pulse trains (`train_fast_phase`, `train_half_bias_phase`). ``error`` is the write
     error drawn per written cell (default: the device's, `write_error`). ``progress`` is called
-    with a message per step. HT-RRAM's write transients without threshold variation run in
+    with a message per step. HT-RRAM's fast-scheme write transients without threshold variation run in
     parts on ``jobs`` ngspice processes (default: the number of CPUs; `run_phase`), with the same
     outcome as one process.
     """
@@ -507,10 +507,12 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
             amplitudes[targets == code] = device.set_amplitude_V(code)
         gain = cfg.ispva_gain * (device.set_amplitude_V(8) - device.set_amplitude_V(1)) / (device.g_levels_nS[-1] - device.g_levels_nS[0])
     # Parts (`run_phase`) give the transient of one process only where every switch decision clears
-    # ngspice's tolerance (reltol 1e-3, a few mV): HT-RRAM's set amplitudes sit 12.5 mV from nominal
-    # thresholds. HfOxSy's IR drop of tens of mV and threshold offsets drawn per device can put a cell
-    # within a millivolt of a threshold, where a restart of the transient may move another switch.
-    split = not trains and not (variation is not None and variation.vt_sigma_V > 0) and backend in ("auto", "subprocess")
+    # ngspice's tolerance (reltol 1e-3, a few mV): HT-RRAM's fast scheme sets at amplitudes 12.5 mV
+    # from nominal thresholds and resets 62 mV past them. HfOxSy's IR drop of tens of mV, threshold
+    # offsets drawn per device and the half-bias scheme's corrected amplitudes can put a cell within a
+    # millivolt of a threshold, where a restart of the transient may move another switch.
+    split = (cfg.scheme == "fast" and not trains and not (variation is not None and variation.vt_sigma_V > 0)
+             and backend in ("auto", "subprocess"))
     parts = (jobs or os.cpu_count() or 1) if split else 1
     phases, netlists = [], {}
     sim_wall = 0.0

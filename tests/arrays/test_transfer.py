@@ -186,13 +186,15 @@ def test_a_write_split_over_processes_is_the_write_in_one(monkeypatch, caplog):
 
 
 def test_writes_near_thresholds_run_whole(monkeypatch):
-    """HfOxSy (IR drop of tens of mV, thresholds 15.5 mV apart) and arrays with threshold offsets
-    per device can hold a cell within ngspice's tolerance of a threshold: their passes run whole."""
+    """HfOxSy (IR drop of tens of mV, thresholds 15.5 mV apart), threshold offsets per device and
+    the half-bias scheme's corrected amplitudes can hold a cell within ngspice's tolerance of a
+    threshold: their passes run whole."""
     monkeypatch.setattr(programming, "run_parts", lambda *a, **k: pytest.fail("a pass was split"))
     targets = target_states(random_levels(3, (6, 3)), FREEZE_XBAR.shape)
     transfer_states(HfOxSyParams(), targets, TransferConfig(scheme="fast", max_passes=1), xbar=FREEZE_XBAR, jobs=3)
     spread = DeviceVariation(vt_sigma_V=0.01)
     transfer_states(P, targets, TransferConfig(scheme="fast", max_passes=1), xbar=FREEZE_XBAR, variation=spread, jobs=3)
+    transfer_states(P, targets, TransferConfig(scheme="half-bias", max_passes=1), xbar=FREEZE_XBAR, jobs=3)
 
 
 @pytest.mark.parametrize("scheme", ["fast", "half-bias"])
