@@ -286,11 +286,13 @@ def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bo
     far less per iteration. The simulated voltages then check that no frozen switch was reached; a cell
     where one was is simulated again with every switch live. ``freeze=False`` keeps every switch.
 
-    With ``jobs`` > 1 the transient is cut into that many parts at instants where every source is at
-    0 V (`split_phase`), and the parts run at once, each in its own ngspice process (`run_parts`).
+    With ``jobs`` > 1 (and a backend other than ``shared``) the transient is cut into that many parts
+    at instants where every source is at 0 V (`split_phase`), and the parts run at once, each in its
+    own ngspice process (`run_parts`).
     Returns the netlist of the whole phase.
     """
-    parts = split_phase(phase, jobs) if jobs > 1 and "subprocess" in simulator.available_backends() else [phase]
+    split = jobs > 1 and backend != "shared" and "subprocess" in simulator.available_backends()
+    parts = split_phase(phase, jobs) if split else [phase]
     if len(parts) == 1:
         v, net = _simulate_phase(state, state.cells, phase, backend, freeze)
         state.cells = _states_after(state.device, state.cells, v)
@@ -348,9 +350,8 @@ def split_phase(phase: Phase, parts: int) -> list:
     tens of ns, against ms pulses. So a part simulated from rest with the switch states the earlier
     parts leave is the same transient as the whole phase over that span.
     """
-    waves = phase.wl + phase.bl
-    t = np.unique(np.concatenate([w.times for w in waves]))
-    at_rest = np.all([np.interp(t, w.times, w.values) == 0.0 for w in waves], axis=0)
+    t, wl, bl = _source_corners_V(phase)
+    at_rest = np.all(wl == 0.0, axis=0) & np.all(bl == 0.0, axis=0)
     cuts = t[at_rest & (t > 0) & (t < phase.end_s)]
     if cuts.size == 0 or parts < 2:
         return [phase]
@@ -392,15 +393,15 @@ def run_parts(state: ArrayState, parts: list, freeze: bool = True) -> list:
 
 
 def _source_corners_V(phase: Phase) -> tuple:
-    """(wordline, bitline) source voltages at the union of all corners of the phase, V."""
+    """(times, wordline and bitline source voltages there) at the union of all corners of the phase, s, V."""
     t = np.unique(np.concatenate([w.times for w in phase.wl + phase.bl]))
-    return (np.array([np.interp(t, w.times, w.values) for w in phase.wl]),
+    return (t, np.array([np.interp(t, w.times, w.values) for w in phase.wl]),
             np.array([np.interp(t, w.times, w.values) for w in phase.bl]))
 
 
 def nominal_stack_V(phase: Phase) -> dict:
     """Each cell's wordline source minus its bitline source at every corner of the phase, V."""
-    wl, bl = _source_corners_V(phase)
+    _t, wl, bl = _source_corners_V(phase)
     return {(i, j): wl[i] - bl[j] for i in range(len(wl)) for j in range(len(bl))}
 
 
@@ -409,7 +410,7 @@ def phase_reach_V(phase: Phase) -> tuple:
 
     The sources are piecewise linear, so the extremes of a difference lie on the union of their corners.
     """
-    wl, bl = _source_corners_V(phase)
+    _t, wl, bl = _source_corners_V(phase)
     lo = np.empty((len(wl), len(bl)))
     hi = np.empty_like(lo)
     for i, row in enumerate(wl):
@@ -511,8 +512,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     # from nominal thresholds and resets 62 mV past them. HfOxSy's IR drop of tens of mV, threshold
     # offsets drawn per device and the half-bias scheme's corrected amplitudes can put a cell within a
     # millivolt of a threshold, where a restart of the transient may move another switch.
-    split = (cfg.scheme == "fast" and not trains and not (variation is not None and variation.vt_sigma_V > 0)
-             and backend in ("auto", "subprocess"))
+    split = cfg.scheme == "fast" and not trains and not (variation is not None and variation.vt_sigma_V > 0)
     parts = (jobs or os.cpu_count() or 1) if split else 1
     phases, netlists = [], {}
     sim_wall = 0.0
