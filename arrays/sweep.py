@@ -15,6 +15,7 @@ segment) and ``size`` (an N x N array; the 24 x 20 layer in its corner, the rest
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -95,8 +96,9 @@ def _point_settings(parameter: str, value, seed: int, cfg: SweepConfig) -> dict:
 
 
 def run_point(levels: np.ndarray, hidden: np.ndarray, labels: np.ndarray, cfg: SweepConfig, value, seed: int,
-              backend: str = "auto") -> dict:
-    """One sweep point: the transfer in ngspice, then the images through the array by the nodal engine."""
+              backend: str = "auto", transfer_jobs: int | None = None) -> dict:
+    """One sweep point: the transfer in ngspice (its write transients on ``transfer_jobs`` processes),
+    then the images through the array by the nodal engine."""
     from arrays.nodal import NodalArray
     from arrays.transfer import transfer_layer
     from compact_models.devices import device_params
@@ -105,7 +107,7 @@ def run_point(levels: np.ndarray, hidden: np.ndarray, labels: np.ndarray, cfg: S
     from snn.infer import layer_crossbar
     from snn.inference import classify, spike_V
 
-    layer = transfer_layer(levels, backend=backend, **_point_settings(cfg.parameter, value, seed, cfg))
+    layer = transfer_layer(levels, backend=backend, jobs=transfer_jobs, **_point_settings(cfg.parameter, value, seed, cfg))
     device = device_params(cfg.device)
     xbar = layer_crossbar(layer)
     arr = NodalArray.from_cells(device, xbar, layer.result.state.cells)
@@ -145,7 +147,8 @@ def run_sweep(cfg: SweepConfig = SweepConfig(), data=None, jobs: int = 1, parall
     if todo:
         say(f"{len(todo)} sweep points ({len(points) - len(todo)} already done): transfer in ngspice, "
             f"{cfg.n_images} images by the nodal engine each")
-        tasks = [(run_point, (levels, hidden, labels, cfg, v, s), {}) for v, s in todo]
+        kw = {"transfer_jobs": transfer_jobs(jobs, len(todo), scheduler)}
+        tasks = [(run_point, (levels, hidden, labels, cfg, v, s), kw) for v, s in todo]
         bar = _bar(len(todo))
         for p, metrics in zip(todo, run_parallel(tasks, jobs, parallel_backend, scheduler, generator=True)):
             done[p] = metrics
@@ -157,6 +160,15 @@ def run_sweep(cfg: SweepConfig = SweepConfig(), data=None, jobs: int = 1, parall
     rows = [{"parameter": cfg.parameter, "parameter_value": v, "seed": s, "metric": m, "value": done[(v, s)][m]}
             for v, s in points for m in METRICS]
     return pd.DataFrame(rows)
+
+
+def transfer_jobs(jobs: int, n_points: int, scheduler: str | None = None) -> int:
+    """ngspice processes for one point's write transients: the CPUs of this machine that the points
+    running beside it leave free, so that ``--jobs`` points never start more processes than there are
+    CPUs. On a remote Dask cluster its single-threaded workers already fill the machines: 1."""
+    if scheduler:
+        return 1
+    return max(1, (os.cpu_count() or 1) // max(1, min(jobs, n_points)))
 
 
 def _point_name(point) -> str:

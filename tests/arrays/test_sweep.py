@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arrays.sweep import METRICS, main, summarize
+from arrays.sweep import METRICS, main, summarize, transfer_jobs
 
 
 @pytest.mark.slow
@@ -50,6 +50,14 @@ def test_summary_has_mean_and_std_per_value():
     s = summarize(long)
     assert np.allclose(s["mean"], [0.85, 0.7]) and np.allclose(s["std"], [np.std([0.9, 0.8], ddof=1), 0.0])
     assert list(s.n) == [2, 1]
+
+
+def test_parallel_points_leave_their_transfers_only_the_free_cpus(monkeypatch):
+    """--jobs points at once never run more ngspice processes than CPUs (a transfer splits its writes)."""
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert transfer_jobs(1, 5) == 8
+    assert transfer_jobs(2, 5) == 4 and transfer_jobs(4, 1) == 8 and transfer_jobs(16, 16) == 1
+    assert transfer_jobs(2, 5, scheduler="tcp://host:8786") == 1
 
 
 @pytest.mark.parametrize("args, message", [
