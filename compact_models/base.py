@@ -199,18 +199,18 @@ def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tupl
     closed = np.zeros(params.n_switches, dtype=bool)
     closed[list(cell.closed)] = True
     v = np.asarray(v_control, dtype=float)
-    if v.size == 0:
-        return tuple(np.flatnonzero(closed))
-    for k in range(params.n_switches):
-        above = np.flatnonzero(v > v_on[k])
-        below = np.flatnonzero(v < v_off[k])
-        last_above = above[-1] if above.size else -1
-        last_below = below[-1] if below.size else -1
-        if last_above > last_below:
-            closed[k] = True
-        elif last_below > last_above:
-            closed[k] = False
+    # Most cells of a write (half-selected or at rest) reach no threshold: nothing to replay.
+    if v.size and (v.max() > v_on.min() or v.min() < v_off.max()):
+        last_above = _last_true(v[None, :] > v_on[:, None])
+        last_below = _last_true(v[None, :] < v_off[:, None])
+        closed = np.where(last_above == last_below, closed, last_above > last_below)
     return tuple(int(k) for k in np.flatnonzero(closed))
+
+
+def _last_true(mask: np.ndarray) -> np.ndarray:
+    """Per row, the index of the last True sample; -1 where there is none."""
+    n = mask.shape[1]
+    return np.where(mask.any(axis=1), n - 1 - np.argmax(mask[:, ::-1], axis=1), -1)
 
 
 def live_switches(params, cell: SwitchCell, v_lo: float, v_hi: float) -> tuple:
