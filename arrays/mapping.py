@@ -120,3 +120,11 @@ def level_of_cells(levels: np.ndarray, array_shape: tuple = (24, 24)) -> np.ndar
     out[:n_in, :n_out] = levels
     out[:n_in, n_out : 2 * n_out] = levels
     return out
+
+
+def counted_devices(xbar, levels: np.ndarray) -> np.ndarray:
+    """The devices of the layer: every wordline's 2 x n_classes connected devices (paper 001: 20)."""
+    mask = np.zeros(xbar.shape, dtype=bool)
+    rows, n_out = levels.shape
+    mask[:rows, : 2 * n_out] = True
+    return mask

@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from compact_models.base import SwitchCell
+from compact_models.devices import DEVICES, device_params
 from compact_models.errors import ParameterError
+
+
+R_WIRE_OHM = 1.0
+"""Line resistance per segment between neighbouring cells, ohm (our default for a ~um pitch)."""
+R_CONTACT_OHM = 10.0
+"""Contact and driver resistance at each line's end, ohm."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,11 +36,11 @@ class CrossbarParams:
     """Wordlines (inputs); paper 001: 24."""
     cols: int = 24
     """Bitlines (outputs); paper 001: 24 (20 used by the 24 x 10 differential layer)."""
-    r_wire_wl_ohm: float = 1.0
-    """Wordline resistance per segment between neighbouring cells, ohm (our default for a ~um pitch)."""
-    r_wire_bl_ohm: float = 1.0
+    r_wire_wl_ohm: float = R_WIRE_OHM
+    """Wordline resistance per segment between neighbouring cells, ohm."""
+    r_wire_bl_ohm: float = R_WIRE_OHM
     """Bitline resistance per segment between neighbouring cells, ohm."""
-    r_contact_ohm: float = 10.0
+    r_contact_ohm: float = R_CONTACT_OHM
     """Contact and driver resistance at each line's end, ohm."""
 
     def __post_init__(self):
@@ -159,10 +166,10 @@ def reset_cells(xbar: CrossbarParams) -> list:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m arrays.netlist",
                                      description="Write a plain crossbar netlist that runs in 'ngspice -b' without Python.")
-    parser.add_argument("--device", choices=["ht-rram", "hfoxsy"], default="ht-rram")
+    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device of the cells (default ht-rram)")
     parser.add_argument("--size", default="24x24", help="ROWSxCOLS (default 24x24)")
-    parser.add_argument("--r-wire-ohm", type=float, default=1.0, help="line resistance per segment, ohm")
-    parser.add_argument("--r-contact-ohm", type=float, default=10.0, help="contact/driver resistance, ohm")
+    parser.add_argument("--r-wire-ohm", type=float, default=R_WIRE_OHM, help="line resistance per segment, ohm")
+    parser.add_argument("--r-contact-ohm", type=float, default=R_CONTACT_OHM, help="contact/driver resistance, ohm")
     parser.add_argument("--out", type=Path, default=Path("array.cir"), help="netlist file to write")
     return parser
 
@@ -177,7 +184,6 @@ def parse_size(text: str) -> tuple:
 
 def main(argv=None) -> int:
     from compact_models.cli import fail
-    from compact_models.devices import device_params
     from compact_models.errors import RRAMError
     from compact_models.io import atomic_write_text
 

@@ -33,25 +33,6 @@ WEAK_COUPLING = 0.05
 """Below this line loading (V of line drop per V of read) the lines are solved in closed form."""
 
 
-def _branch_law(device, area: str):
-    """(current, conductance) of a cell's switching or insulator area, as vectorised functions of V."""
-    if area == "switching" and hasattr(device, "rs_ohm"):
-        p, v0, s = device.rs_prefactor_ohm, device.rs_v0_V, device.rs_slope_V
-    elif area == "insulator" and hasattr(device, "ri_ohm") and callable(device.ri_ohm):
-        p, v0, s = device.ri_prefactor_ohm, device.ri_v0_V, device.ri_slope_V
-    else:
-        g = device.g_min_uS * 1e-6 if area == "switching" else 1.0 / device.ri_ohm
-        return (lambda v: g * v), (lambda v: np.full_like(v, g))
-
-    def current(v):
-        return v * np.exp((np.abs(v) - v0) / s) / p
-
-    def conductance(v):
-        return np.exp((np.abs(v) - v0) / s) / p * (1.0 + np.abs(v) / s)
-
-    return current, conductance
-
-
 def _resistance(r_ohm: float) -> float:
     """As the netlist: a zero resistance becomes 1 micro-ohm."""
     return max(float(r_ohm), 1e-6)
@@ -67,8 +48,9 @@ class NodalArray:
             raise ParameterError(f"switch conductances are {self.g_sw.shape}, the array is {xbar.shape}")
         self.rc2 = 2.0 * float(device.rc_ohm)
         self.r_c, self.r_wl, self.r_bl = (_resistance(x) for x in (xbar.r_contact_ohm, xbar.r_wire_wl_ohm, xbar.r_wire_bl_ohm))
-        self.i_s, self.g_s = _branch_law(device, "switching")
-        self.i_i, self.g_i = _branch_law(device, "insulator")
+        switching, insulator = device.area_laws()
+        self.i_s, self.g_s = switching.current_A, switching.conductance_S
+        self.i_i, self.g_i = insulator.current_A, insulator.conductance_S
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
         self._split = self._split[:, 0] / v_ref[0]  # internal voltages per volt at the read: the next guesses

@@ -14,7 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from arrays.netlist import CrossbarParams, device_array_netlist, live_switch_map, selector_drivers
+from arrays.netlist import (
+    CrossbarParams,
+    device_array_netlist,
+    live_switch_map,
+    selector_drivers,
+)
 from compact_models import simulator
 
 

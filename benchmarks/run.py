@@ -73,11 +73,10 @@ def _rss_MB() -> float:
 
 def run(mnist_dir, quick: bool, say) -> dict:
     from arrays.nodal import NodalArray
-    from arrays.transfer import transfer_layer
-    from compact_models.devices import device_params
-    from compact_models.parallel import run_parallel
+    from arrays.transfer import TransferSpec, transfer_layer
+    from compact_models.parallel import Parallelism, run_parallel
     from snn.data import load_mnist
-    from snn.infer import layer_crossbar, run_inference
+    from snn.infer import run_inference
     from snn.inference import bitline_step_currents, classify
     from snn.models import trained_variants
     from snn.spiking import convert
@@ -88,11 +87,13 @@ def run(mnist_dir, quick: bool, say) -> dict:
     levels = np.asarray(net.levels2)
     say(f"fast transfer of the QT layer in ngspice, {TRANSFER_REPEATS} times on as many processes as CPUs "
         "and on one, alternated")
+    cpus = Parallelism.resolve().jobs
+    fast, open_loop = TransferSpec(scheme="fast"), TransferSpec(scheme="fast", max_passes=1)
     split, whole = [], []
     for _ in range(TRANSFER_REPEATS):  # alternated, so a slow spell of the machine does not favour one side
-        layer, t = _timed(transfer_layer, levels, scheme="fast", cache=False)
+        layer, t = _timed(transfer_layer, levels, fast, cache=False, processes=cpus)
         split.append(t)
-        one, t = _timed(transfer_layer, levels, scheme="fast", cache=False, jobs=1)
+        one, t = _timed(transfer_layer, levels, fast, cache=False, processes=1)
         whole.append(t)
     r["transfer_fast_s"] = min(split)
     r["transfer_fast_median_s"] = float(np.median(split))
@@ -101,13 +102,13 @@ def run(mnist_dir, quick: bool, say) -> dict:
         [[c.closed for c in row] for row in one.result.state.cells] == [[c.closed for c in row] for row in layer.result.state.cells]
         and np.array_equal(one.cells.final_nS, layer.cells.final_nS))
     say("fast transfer, the paper's open loop (one pass, no verify) in ngspice")
-    _, r["transfer_fast_open_loop_s"] = _best(transfer_layer, levels, scheme="fast", cache=False, max_passes=1)
+    _, r["transfer_fast_open_loop_s"] = _best(transfer_layer, levels, open_loop, cache=False, processes=cpus)
     if not quick:
         say("half-bias transfer of the QT layer in ngspice (about 10 min)")
-        _, r["transfer_half_bias_s"] = _timed(transfer_layer, levels, scheme="half-bias", cache=False)
+        _, r["transfer_half_bias_s"] = _timed(transfer_layer, levels, TransferSpec(scheme="half-bias"), cache=False, processes=cpus)
         r["half_bias_over_fast"] = r["transfer_half_bias_s"] / r["transfer_fast_s"]
 
-    device, xbar, cells = device_params("ht-rram"), layer_crossbar(layer), layer.result.state.cells
+    device, xbar, cells = layer.spec.params, layer.crossbar, layer.result.state.cells
     hidden = convert(net, data.train_x).hidden_spikes(data.test_x[:20])
     bitline_step_currents(device, xbar, cells, hidden[0], mode="quasi-static")  # ngspice loaded and warm
 

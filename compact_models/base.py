@@ -1,8 +1,7 @@
-"""What every parallel-switch device shares: the cell state, its netlist text and its models.
+"""What every parallel-switch device shares: the cell state, its area laws, its netlist text and its models.
 
-A device is a frozen parameter dataclass that mixes in `SwitchDeviceMixin` and provides
-``switching_area_lines``, ``insulator_area_lines``, ``zero_bias_deviation``, ``switch_ron_ohm``, ``vt_V``, ``vh_V``,
-``roff_ohm``, ``rc_ohm``, ``n_switches``, ``read_V`` and ``read_conductance_S``. The cell is::
+A device is a frozen parameter dataclass that mixes in `SwitchDeviceMixin` and implements the
+`compact_models.device.Device` protocol. The cell is::
 
     TE -Rc- a -[S1..SN || switching area]- b -[insulator area]- c -Rc- BE
 
@@ -10,9 +9,43 @@ with every switch controlled by the stack voltage V(TE, BE).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from compact_models.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class ExponentialLaw:
+    """An area whose resistance is R(V) = prefactor * exp(-(|V| - v0) / slope) (paper 001, Table 1)."""
+
+    prefactor_ohm: float
+    v0_V: float
+    slope_V: float
+
+    def current_A(self, v):
+        """Current through the area at voltage ``v`` (vectorised), A."""
+        return v * np.exp((np.abs(v) - self.v0_V) / self.slope_V) / self.prefactor_ohm
+
+    def conductance_S(self, v):
+        """dI/dV of the area at voltage ``v`` (vectorised), S."""
+        return np.exp((np.abs(v) - self.v0_V) / self.slope_V) / self.prefactor_ohm * (1.0 + np.abs(v) / self.slope_V)
+
+
+@dataclass(frozen=True)
+class LinearLaw:
+    """An ohmic area of conductance ``g_S``."""
+
+    g_S: float
+
+    def current_A(self, v):
+        """Current through the area at voltage ``v`` (vectorised), A."""
+        return self.g_S * v
+
+    def conductance_S(self, v):
+        """dI/dV of the area (vectorised), S."""
+        return np.full_like(v, self.g_S, dtype=float)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,8 +197,6 @@ class DeviceVariation:
     """Standard deviation of each threshold, V."""
 
     def __post_init__(self):
-        from compact_models.errors import ParameterError
-
         if not 0 <= self.ron_sigma_rel <= 2:
             raise ParameterError(f"ron_sigma_rel={self.ron_sigma_rel!r} must be within 0..2")
         if not 0 <= self.vt_sigma_V <= 0.5:
@@ -177,8 +208,6 @@ class DeviceVariation:
 
     def draw(self, params, rng: np.random.Generator, cell: SwitchCell | None = None) -> SwitchCell:
         """``cell`` (default: reset) with this variation drawn for one device."""
-        from dataclasses import replace
-
         cell = cell or SwitchCell()
         if not self.active:
             return cell
@@ -207,6 +236,12 @@ def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tupl
     return tuple(int(k) for k in np.flatnonzero(closed))
 
 
+def read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` made read-only: cached arrays are shared by every caller, who must not change them."""
+    a.setflags(write=False)
+    return a
+
+
 def _last_true(mask: np.ndarray) -> np.ndarray:
     """Per row, the index of the last True sample; -1 where there is none."""
     n = mask.shape[1]
@@ -224,3 +259,19 @@ def live_switches(params, cell: SwitchCell, v_lo: float, v_hi: float) -> tuple:
     closed[list(cell.closed)] = True
     moves = np.where(closed, v_lo < v_off, v_hi > v_on)
     return tuple(int(k) for k in np.flatnonzero(moves))
+
+
+def scale_for_read(params, cell, g_read_S: float) -> float:
+    """The ``g_scale`` that makes ``cell`` (with its closed switches) read ``g_read_S``.
+
+    A written cell's switch conductance is scaled so its read lands on the drawn value; this is
+    how the per-write programming error enters the netlist (as the cell's own switch models).
+    """
+    base = replace(cell, g_scale=1.0)
+    g_closed = base.switch_conductance_S(params) - (params.n_switches - len(cell.closed)) / params.roff_ohm
+    if g_closed <= 0:
+        raise ParameterError("a cell with no closed switch cannot carry a programming error")
+    g_needed = params.switch_conductance_for_read_S(g_read_S) - (params.n_switches - len(cell.closed)) / params.roff_ohm
+    if g_needed <= 0:
+        raise ParameterError(f"a read of {g_read_S * 1e9:.3f} nS is below what closed switches can give")
+    return g_needed / g_closed

@@ -8,11 +8,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from compact_models.cli import add_common_arguments, fail, prepare_out_dir, setup_logging
+from compact_models.cli import (
+    add_common_arguments,
+    fail,
+    prepare_out_dir,
+    setup_logging,
+)
 from compact_models.devices import DEVICES
 from compact_models.errors import RRAMError
 
-PROTOCOL_CHOICES = ("dc", "ispp", "pulse-train")
+from compact_models.protocols import DEFAULT_CYCLES, PROTOCOLS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,14 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m compact_models.characterize",
         description="Run a characterisation protocol on one device in ngspice and write its data and plots.",
     )
-    parser.add_argument("--device", choices=sorted(DEVICES), default="ht-rram", help="device model (default ht-rram)")
+    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device model (default ht-rram)")
     parser.add_argument(
-        "--protocol", choices=PROTOCOL_CHOICES, default="ispp",
-        help="dc: I-V sweep; ispp: incremental step pulses (HfOxSy: its tailored trains); "
-             "pulse-train: HfOxSy potentiation/depression trains, HT-RRAM state programming and disturb",
+        "--protocol", choices=PROTOCOLS, default=None,
+        help="dc: I-V sweep (both devices); ispp: incremental step pulses (HT-RRAM, the default there); "
+             "states: HT-RRAM's 8 states programmed, read 1000 times and half-selected; "
+             "pulse-train: HfOxSy's tailored potentiation/depression trains (the default there)",
     )
     parser.add_argument("--cycles", type=int, default=None,
-                        help="cycles (default: dc 1, ispp 3, pulse-train 100 for hfoxsy and 1 for ht-rram)")
+                        help="cycles (default: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_CYCLES.items()) + ")")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cycle-to-cycle noise and variation")
     parser.add_argument("--d2d-ron-sigma", type=float, default=0.0,
                         help="device-to-device spread of ln(RON) (0 = nominal device)")
@@ -49,13 +55,14 @@ def main(argv=None) -> int:
         from compact_models.protocols import run_protocol
 
         params = device_params(args.device)
+        protocol = args.protocol or params.protocols[0]
         variation = DeviceVariation(ron_sigma_rel=args.d2d_ron_sigma, vt_sigma_V=args.d2d_vt_sigma_V)
         out = prepare_out_dir(args.out)
-        result = run_protocol(params, args.protocol, args.cycles, seed=args.seed, variation=variation)
+        result = run_protocol(params, protocol, args.cycles, seed=args.seed, variation=variation)
         write_result(out, params, result)
     except RRAMError as exc:
         return fail(str(exc))
-    print(f"wrote {out}/summary.json ({args.device}, {args.protocol})")
+    print(f"wrote {out}/summary.json ({args.device}, {protocol})")
     for key, value in result.summary.items():
         if not isinstance(value, list):
             print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
@@ -64,34 +71,28 @@ def main(argv=None) -> int:
     return 0
 
 
+PLOTS = {"dc": "iv.png", "ispp": "ispp.png", "states": "states.png", "pulse-train": "pulse_trains.png"}
+"""The figure each protocol writes."""
+
+
 def write_result(out: Path, params, result) -> None:
     """Write the CSVs, the plot and ``summary.json`` (last, so its presence means a complete run)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from compact_models import protocols as P
-    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
+    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 
     atomic_write_csv(out / "reads.csv", result.reads)
     atomic_write_csv(out / "trace.csv", result.trace)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = new_figure(figsize=(7, 4.5))
     title = f"{params.name} {result.protocol}"
     if result.protocol == "dc":
         P.plot_iv(ax, result.trace, title)
-        name = "iv.png"
     elif result.protocol == "states":
         P.plot_states(ax, result.reads, title)
-        name = "states.png"
-    elif "conductance_uS" in result.reads:
+    elif result.protocol == "pulse-train":
         P.plot_pulse_trains(ax, params, result.reads, result.summary, title)
-        name = "pulse_trains.png"
     else:
         P.plot_ispp(ax, result.reads, title)
-        name = "ispp.png"
-    atomic_save_figure(out / name, fig)
-    plt.close(fig)
+    atomic_save_figure(out / PLOTS[result.protocol], fig)
     summary = {"device": params.name, "protocol": result.protocol, **result.summary}
     atomic_write_json(out / "summary.json", summary)
 

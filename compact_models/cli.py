@@ -22,15 +22,22 @@ def add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Dask scheduler address (tcp://host:8786); default with --backend dask: a local cluster of --jobs workers")
 
 
-def check_parallel_arguments(args) -> None:
-    """Refuse ``--jobs`` below 1 and ``--scheduler`` without ``--backend dask`` before any work starts."""
-    if args.jobs < 1:
-        raise ParameterError(f"--jobs {args.jobs} must be at least 1")
-    if args.scheduler and args.backend != "dask":
-        raise ParameterError("--scheduler needs --backend dask")
+def parallelism_from(args, notify=None):
+    """The `Parallelism` of ``--jobs``, ``--backend`` and ``--scheduler``, checked before any work starts."""
+    from compact_models.parallel import Parallelism
+
+    return Parallelism.resolve(args.jobs, args.backend, args.scheduler, notify=notify)
+
+
+def timestamped(prefix: str) -> Path:
+    """The default output folder of a run: ``runs/<prefix>-<date>-<time>``."""
+    import time
+
+    return Path("runs") / time.strftime(f"{prefix}-%Y%m%d-%H%M%S")
 
 
 def setup_logging(verbose: int) -> None:
+    """Log warnings (``-v``: information, ``-vv``: debugging) to stderr."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 

@@ -1,4 +1,7 @@
-"""The device registry: names users type, and the error for a name that is not there."""
+"""The device registry: names users type, and the error for a name that is not there.
+
+Every ``--device`` choice list is built from `DEVICES`; adding a device is one line here.
+"""
 from __future__ import annotations
 
 from compact_models.errors import ParameterError
@@ -6,10 +9,11 @@ from compact_models.hfoxsy import HfOxSyParams
 from compact_models.ht_rram import HTRRAMParams
 
 DEVICES = {"ht-rram": HTRRAMParams, "hfoxsy": HfOxSyParams}
+"""Registry name -> parameter class (a `compact_models.device.Device`)."""
 
 
 def device_params(name: str, **overrides):
-    """The default parameter object of device ``name`` (``ht-rram`` or ``hfoxsy``), with overrides."""
+    """The default parameter object of device ``name`` (a key of `DEVICES`), with overrides."""
     try:
         cls = DEVICES[name]
     except KeyError:

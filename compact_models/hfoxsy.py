@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compact_models.base import SwitchCell, SwitchDeviceMixin
+from compact_models.base import LinearLaw, SwitchCell, SwitchDeviceMixin, read_only
 from compact_models.errors import ParameterError
 
 N_PULSES = 20
@@ -49,6 +49,11 @@ class HfOxSyParams(SwitchDeviceMixin):
 
     name = "hfoxsy"
     model_prefix = "hfsw"
+    write_scheme = "trains"
+    protocols = ("pulse-train", "dc")
+    """Characterisation protocols (`compact_models.protocols`); the first is the default."""
+    dc_sweep_V = (1.05, -1.05)
+    """The DC sweep's extremes, V (past the largest pulse amplitude both ways)."""
 
     n_switches: int = N_PULSES
     """Parallel switches, one per pulse of a 20-pulse train (paper 000)."""
@@ -88,8 +93,6 @@ class HfOxSyParams(SwitchDeviceMixin):
     """Read pulse width, s (paper 000)."""
     read_gap_s: float = 20e-6
     """Time between a programming pulse and its read, s (paper 000)."""
-    d2d_baseline: float = 0.30
-    """Device-to-device variation baseline (relative), paper 000; apply it with DeviceVariation."""
     n_weight_states: int = 8
     """States a 3-bit layer uses (codes 1..8): every other linear state, 161.6 uS apart, so the
     cycle-to-cycle noise (23.7 uS) stays well inside half a step."""
@@ -179,6 +182,15 @@ class HfOxSyParams(SwitchDeviceMixin):
         a, b = f"{name}_a", f"{name}_b"
         return [f"B{name}n {a} {b} I=V({a},{b})*V({control_node})"]
 
+    def area_laws(self) -> tuple:
+        """(switching area, insulator area): Gmin and Ri, both linear."""
+        return LinearLaw(self.g_min_uS * 1e-6), LinearLaw(1.0 / self.ri_ohm)
+
+    @property
+    def max_read_conductance_S(self) -> float:
+        """Read conductance with the switching area shorted: the series resistance alone, S."""
+        return 1.0 / self.series_ohm
+
     def zero_bias_deviation(self, v_V):
         """The cell is linear in the read regime: its current never deviates from the zero-bias one."""
         return np.zeros_like(np.asarray(v_V, dtype=float))
@@ -227,7 +239,7 @@ class HfOxSyParams(SwitchDeviceMixin):
         return self.v_start_V + p * self.pulse_step_V, float(width)
 
     @property
-    def reset_amplitude_V(self) -> float:
+    def reset_V(self) -> float:
         """A depression pulse that opens every switch: the train's last depression amplitude, V."""
         return -self.v_stop_V
 
@@ -285,7 +297,7 @@ def _switch_ron(params: HfOxSyParams) -> np.ndarray:
     steps = np.diff(gsw)
     if np.any(steps <= 0):
         raise ParameterError("the HfOxSy state curve is not increasing")
-    return 1.0 / (steps + g_off)
+    return read_only(1.0 / (steps + g_off))
 
 
 __all__ = ["CycleToCycleError", "HfOxSyParams", "SwitchCell"]

@@ -30,8 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from compact_models.base import SwitchCell as HTRRAMCell  # noqa: F401  (re-exported)
-from compact_models.base import SwitchDeviceMixin
+from compact_models.base import ExponentialLaw, SwitchDeviceMixin, read_only
 from compact_models.errors import ParameterError
 
 N_SWITCHES = 28
@@ -40,6 +39,8 @@ VT_STEP_V = 0.025
 VH_V = 2.4
 G_LEVELS_NS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0)
 LEVEL_SWITCH_COUNTS = (1, 5, 9, 13, 17, 21, 25, 28)
+RESET_V = -1.6
+"""Reset pulse amplitude, V (paper 001: -1.6 V, below every switch's reset threshold)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +49,11 @@ class HTRRAMParams(SwitchDeviceMixin):
 
     name = "ht-rram"
     model_prefix = "htsw"
+    write_scheme = "ladder"
+    protocols = ("ispp", "dc", "states")
+    """Characterisation protocols (`compact_models.protocols`); the first is the default."""
+    dc_sweep_V = (4.2, -1.6)
+    """The DC sweep's extremes, V (paper 001, Fig. 5a)."""
 
     rs_prefactor_ohm: float = 51e5
     """Rs = rs_prefactor_ohm * exp(-(|V_ab| - rs_v0_V) / rs_slope_V), ohm (Table 1)."""
@@ -79,6 +85,8 @@ class HTRRAMParams(SwitchDeviceMixin):
     """OFF resistance of a switch, ohm (Table 1)."""
     read_V: float = 1.0
     """Read voltage, V (paper 001)."""
+    reset_V: float = RESET_V
+    """Reset pulse amplitude, V (paper 001)."""
     g_levels_nS: tuple = G_LEVELS_NS
     """The 8 programmable states G1..G8 at the 1 V read, nS (paper 001, Fig. 4b)."""
     level_switch_counts: tuple = LEVEL_SWITCH_COUNTS
@@ -104,6 +112,8 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(f"HT-RRAM parameter rc_ohm={self.rc_ohm!r} must be within 0..1e6 ohm")
         if not (isinstance(self.n_switches, int) and 2 <= self.n_switches <= 200):
             raise ParameterError(f"HT-RRAM parameter n_switches={self.n_switches!r} must be an integer in 2..200")
+        if not (math.isfinite(self.reset_V) and self.reset_V < self.vt_min_V - self.vh_V):
+            raise ParameterError(f"HT-RRAM parameter reset_V={self.reset_V!r} must lie below every switch's reset threshold")
         if self.read_V >= self.vt_min_V + self.vh_V or self.read_V > 1.5:
             raise ParameterError(
                 f"HT-RRAM parameter read_V={self.read_V!r} must stay below 1.5 V and below the first set threshold"
@@ -133,11 +143,6 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(f"level={level!r} is outside 1..{len(self.level_switch_counts)}")
         return self.level_switch_counts[level - 1]
 
-    @property
-    def reset_amplitude_V(self) -> float:
-        """Reset-pulse amplitude that opens every switch, V (negative)."""
-        return float(round(self.reset_threshold_V[0] - self.vt_step_V, 6))
-
     def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False) -> list:
         """Rs (B-source) and Cs across the switching area; ``linear``: Rs at zero bias, a plain resistor."""
         if linear:
@@ -151,6 +156,11 @@ class HTRRAMParams(SwitchDeviceMixin):
             return [f"R{name}i {b} {c} {self.ri_ohm(0.0):.15g}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
         ri = _exp_law(b, c, self.ri_prefactor_ohm, self.ri_v0_V, self.ri_slope_V)
         return [f"B{name}i {b} {c} I={ri}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
+
+    def area_laws(self) -> tuple:
+        """(switching area, insulator area): Rs and Ri of Table 1 as exponential laws."""
+        return (ExponentialLaw(self.rs_prefactor_ohm, self.rs_v0_V, self.rs_slope_V),
+                ExponentialLaw(self.ri_prefactor_ohm, self.ri_v0_V, self.ri_slope_V))
 
     def zero_bias_deviation(self, v_V):
         """Largest relative gap between the cell's current and its zero-bias (linearised) current while
@@ -252,7 +262,7 @@ def _switch_ron(params: HTRRAMParams) -> np.ndarray:
     steps = np.diff(np.concatenate([[0.0], g_closed]))
     if np.any(steps <= 0):
         raise ParameterError("the state curve is not increasing: the switch ON resistances would be negative")
-    return 1.0 / steps
+    return read_only(1.0 / steps)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,24 +292,6 @@ class ProgrammingError:
 
         t = self.truncate_nS / self.sigma_nS
         return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
-
-
-def scale_for_read(params, cell, g_read_S: float) -> float:
-    """The ``g_scale`` that makes ``cell`` (with its closed switches) read ``g_read_S``.
-
-    A written cell's switch conductance is scaled so its read lands on the drawn value; this is
-    how the per-write programming error enters the netlist (as the cell's own switch models).
-    """
-    from dataclasses import replace
-
-    base = replace(cell, g_scale=1.0)
-    g_closed = base.switch_conductance_S(params) - (params.n_switches - len(cell.closed)) / params.roff_ohm
-    if g_closed <= 0:
-        raise ParameterError("a cell with no closed switch cannot carry a programming error")
-    g_needed = params.switch_conductance_for_read_S(g_read_S) - (params.n_switches - len(cell.closed)) / params.roff_ohm
-    if g_needed <= 0:
-        raise ParameterError(f"a read of {g_read_S * 1e9:.3f} nS is below what closed switches can give")
-    return g_needed / g_closed
 
 
 def _exp_law(a: str, b: str, prefactor_ohm: float, v0_V: float, slope_V: float) -> str:

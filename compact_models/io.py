@@ -3,26 +3,24 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
 
 @contextmanager
 def _atomic(path: Path, suffix: str = ".tmp"):
-    """Yield a temporary file name beside ``path``; on success give it the usual permissions (mkstemp
-    makes it private) and rename it to ``path``, on failure remove it."""
+    """Yield a new temporary file name beside ``path``; on success rename it to ``path``, on failure remove it.
+
+    The file is created with mode 0o666, so the process's umask gives it the usual permissions.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -32,17 +30,18 @@ def _atomic(path: Path, suffix: str = ".tmp"):
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    with _atomic(path) as tmp, open(tmp, "w") as fh:
+    with _atomic(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """``obj`` with numpy scalars and arrays turned into plain Python numbers and lists."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
+        return [jsonable(v) for v in obj.tolist()]
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
@@ -54,7 +53,7 @@ def _jsonable(obj):
 
 def atomic_write_json(path: Path, data) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    atomic_write_text(path, json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n")
+    atomic_write_text(path, json.dumps(jsonable(data), indent=2, sort_keys=False) + "\n")
 
 
 def atomic_write_csv(path: Path, frame) -> None:
@@ -65,7 +64,7 @@ def atomic_write_csv(path: Path, frame) -> None:
 def atomic_save_figure(path: Path, fig) -> None:
     """Save a matplotlib figure as PNG, atomically."""
     with _atomic(path, ".png") as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
 
 
 def cache_dir(kind: str) -> Path:
@@ -75,17 +74,10 @@ def cache_dir(kind: str) -> Path:
     return d
 
 
-def atomic_pickle(path: Path, obj) -> None:
-    """Pickle ``obj`` to ``path`` atomically."""
-    import pickle
+def new_figure(*subplots, **kw):
+    """A matplotlib `Figure` and its axes, without pyplot: no backend is chosen or changed."""
+    from matplotlib.figure import Figure
 
-    with _atomic(path) as tmp, open(tmp, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load_pickle(path: Path):
-    """What `atomic_pickle` wrote to ``path``."""
-    import pickle
-
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
+    fig = Figure(figsize=kw.pop("figsize", (7, 4.5)), layout=kw.pop("layout", None))
+    axes = fig.subplots(*subplots, **kw) if subplots else fig.subplots(**kw)
+    return fig, axes

@@ -7,10 +7,63 @@ Dask backend. A task is ``(function, args, kwargs)``; results come back in the t
 from __future__ import annotations
 
 import contextlib
+import os
+from dataclasses import dataclass
 
 from compact_models.errors import ParameterError
 
 BACKENDS = ("loky", "dask")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parallelism:
+    """Where a command's independent simulations run; resolved once, at the command line, and handed down.
+
+    ``jobs`` processes at once: loky workers on this machine, or the workers of a Dask cluster
+    (``backend="dask"``; ``scheduler`` a running scheduler's address, else a local cluster of ``jobs``
+    workers). Work that splits further (a transfer's write transients) gets the processes the tasks
+    beside it leave free (`processes_per_task`).
+    """
+
+    jobs: int = 1
+    """Processes at once."""
+    backend: str = "loky"
+    """``loky`` (local processes) or ``dask``."""
+    scheduler: str | None = None
+    """Address of a running Dask scheduler (``tcp://host:8786``), or None."""
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise ParameterError(f"--backend {self.backend!r} is unknown; choose one of {', '.join(BACKENDS)}")
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
+            raise ParameterError(f"--jobs {self.jobs!r} must be a whole number of at least 1")
+        if self.scheduler and self.backend != "dask":
+            raise ParameterError("--scheduler needs --backend dask")
+
+    @classmethod
+    def resolve(cls, jobs: int | None = None, backend: str = "loky", scheduler: str | None = None,
+                notify=None) -> "Parallelism":
+        """The parallelism of a command: ``jobs`` None takes this machine's CPUs; more than the CPUs
+        are capped at them (with a notice through ``notify``) unless the work goes to a remote scheduler."""
+        cpus = os.cpu_count() or 1
+        if jobs is None:
+            jobs = cpus
+        elif isinstance(jobs, int) and jobs > cpus and not scheduler:
+            if notify is not None:
+                notify(f"--jobs {jobs} is more than the {cpus} CPUs of this machine; running {cpus} at once")
+            jobs = cpus
+        return cls(jobs=jobs, backend=backend, scheduler=scheduler)
+
+    def processes_per_task(self, n_tasks: int) -> int:
+        """Processes each of ``n_tasks`` tasks running side by side may split its own work over:
+        what the others leave of ``jobs``; 1 on a remote cluster, whose workers already fill its machines."""
+        if self.scheduler:
+            return 1
+        return max(1, self.jobs // max(1, min(self.jobs, n_tasks)))
+
+    def run(self, tasks, generator: bool = False):
+        """`run_parallel` of ``tasks`` here."""
+        return run_parallel(tasks, self.jobs, self.backend, self.scheduler, generator)
 
 
 def run_parallel(tasks, jobs: int = 1, backend: str = "loky", scheduler: str | None = None,

@@ -15,13 +15,14 @@ from scipy.integrate import trapezoid
 from compact_models import simulator
 from compact_models.base import DeviceVariation, SwitchCell
 from compact_models.errors import ParameterError
-from compact_models.hfoxsy import HfOxSyParams
-from compact_models.ht_rram import HTRRAMParams
 from compact_models.waveforms import Waveform, pwl_text, sample_windows
 
 logger = logging.getLogger(__name__)
 
-PROTOCOLS = ("dc", "ispp", "pulse-train")
+PROTOCOLS = ("dc", "ispp", "states", "pulse-train")
+"""Protocol names; each device lists those it supports (`Device.protocols`)."""
+DEFAULT_CYCLES = {"dc": 1, "ispp": 3, "states": 1, "pulse-train": 100}
+"""Cycles of each protocol when none are asked for."""
 
 
 @dataclass
@@ -66,11 +67,12 @@ def dc_sweep(params, cycles: int = 1, step_V: float = 0.01, dwell_s: float = 100
              seed: int | None = None, variation: DeviceVariation | None = None) -> ProtocolResult:
     """Quasi-static I-V sweep 0 -> +Vmax -> 0 -> -Vmin -> 0 in ``step_V`` steps, ``cycles`` times.
 
-    HT-RRAM: +4.2 V / -1.6 V (paper 001, Fig. 5). HfOxSy: +-1.05 V. Run as a transient through a
-    PWL staircase of corners ``dwell_s`` apart, sampled at the corners (breakpoints ngspice hits).
+    The extremes are the device's ``dc_sweep_V`` (HT-RRAM: +4.2 V / -1.6 V, paper 001, Fig. 5;
+    HfOxSy: +-1.05 V). Run as a transient through a PWL staircase of corners ``dwell_s`` apart,
+    sampled at the corners (breakpoints ngspice hits).
     """
     cycles = _check_cycles(cycles)
-    vmax, vmin = (4.2, -1.6) if isinstance(params, HTRRAMParams) else (1.05, -1.05)
+    vmax, vmin = params.dc_sweep_V
     legs = [np.arange(0, vmax, step_V), np.arange(vmax, 0, -step_V), np.arange(0, vmin, -step_V), np.arange(vmin, 0, step_V)]
     one = np.round(np.concatenate(legs), 6)
     volts = np.concatenate([np.tile(one, cycles), [0.0]])
@@ -100,12 +102,11 @@ def max_step_ratio(volts: np.ndarray, current: np.ndarray, floor_V: float = 0.01
     return float(ratio.max()) if ratio.size else float("nan")
 
 
-def ispp(params: HTRRAMParams, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V=(-1.0, -1.6, -0.05),
+def ispp(params, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V=(-1.0, -1.6, -0.05),
          width_s: float = 2e-3, read_width_s: float = 100e-6, seed: int | None = None,
          variation: DeviceVariation | None = None) -> ProtocolResult:
     """Incremental step pulse programming of paper 001, Fig. 5b, with a 1 V read after every pulse."""
-    if not isinstance(params, HTRRAMParams):
-        return pulse_trains(params, cycles=cycles, seed=seed, variation=variation, protocol="ispp")
+    _check_supported(params, "ispp")
     cycles = _check_cycles(cycles)
     sets = np.round(np.arange(set_V[0], set_V[1] + 1e-9, set_V[2]), 6)
     resets = np.round(np.arange(reset_V[0], reset_V[1] - 1e-9, reset_V[2]), 6)
@@ -134,18 +135,19 @@ def ispp(params: HTRRAMParams, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V
     return ProtocolResult(params.name, "ispp", reads, trace, summary)
 
 
-def state_stability(params: HTRRAMParams, cycles: int = 1, n_reads: int = 1000, n_half_select: int = 100,
+def state_stability(params, cycles: int = 1, n_reads: int = 1000, n_half_select: int = 100,
                     width_s: float = 2e-3, seed: int | None = None,
                     variation: DeviceVariation | None = None) -> ProtocolResult:
     """Program each of the 8 states from reset, then apply ``n_reads`` 1 V reads and ``n_half_select``
     V/2 pulses at the largest programming amplitude (4.2 V), reading before and after each."""
+    _check_supported(params, "states")
     cycles = _check_cycles(cycles)
     wave = Waveform()
     rows = []
     half = 4.2 / 2
     for cyc in range(1, cycles + 1):
         for level in range(1, len(params.g_levels_nS) + 1):
-            wave.rect(-1.6, width_s, "reset", gap_s=10e-6)
+            wave.rect(params.reset_V, width_s, "reset", gap_s=10e-6)
             wave.rect(params.set_amplitude_V(level), width_s, "set", gap_s=10e-6)
             wave.rect(params.read_V, 100e-6, "check", gap_s=10e-6)
             rows.append((cyc, level, "after_write"))
@@ -180,15 +182,14 @@ def state_stability(params: HTRRAMParams, cycles: int = 1, n_reads: int = 1000, 
     return ProtocolResult(params.name, "states", reads, trace, summary)
 
 
-def pulse_trains(params: HfOxSyParams, cycles: int = 100, seed: int | None = 0, noise: bool = True,
-                 variation: DeviceVariation | None = None, protocol: str = "pulse-train") -> ProtocolResult:
+def pulse_trains(params, cycles: int = 100, seed: int | None = 0, noise: bool = True,
+                 variation: DeviceVariation | None = None) -> ProtocolResult:
     """Tailored potentiation/depression trains of paper 000 (Fig. 2c, d), a -0.1 V read after each pulse.
 
     Every programming pulse draws a fresh cycle-to-cycle deviation of the state (sigma 23.7 uS),
     applied in the transient by a B-source on a PWL control voltage.
     """
-    if not isinstance(params, HfOxSyParams):
-        return state_stability(params, cycles=cycles, seed=seed, variation=variation)
+    _check_supported(params, "pulse-train")
     cycles = _check_cycles(cycles)
     rng = np.random.default_rng(seed)
     cell = _device_cell(params, seed, variation)
@@ -226,10 +227,10 @@ def pulse_trains(params: HfOxSyParams, cycles: int = 100, seed: int | None = 0, 
     energy = trapezoid(np.where(prog, power, 0.0), t)
     summary["programming_energy_nJ_per_cycle"] = float(energy / cycles * 1e9)
     trace = pd.DataFrame({"time_s": t, "voltage_V": res["v(te)"], "current_uA": i * 1e6})
-    return ProtocolResult(params.name, protocol, reads, trace, summary)
+    return ProtocolResult(params.name, "pulse-train", reads, trace, summary)
 
 
-def analyse_pulse_trains(params: HfOxSyParams, reads: pd.DataFrame) -> dict:
+def analyse_pulse_trains(params, reads: pd.DataFrame) -> dict:
     """Steps, linear fits, cycle-to-cycle sigma and bins of the linear region (paper 000, Fig. 2e, f)."""
     from scipy.stats import linregress
 
@@ -264,18 +265,22 @@ def analyse_pulse_trains(params: HfOxSyParams, reads: pd.DataFrame) -> dict:
 
 def run_protocol(device, protocol: str, cycles: int | None = None, seed: int = 0,
                  variation: DeviceVariation | None = None) -> ProtocolResult:
-    """Run ``protocol`` (``dc``, ``ispp``, ``pulse-train``) on ``device`` (a name or a parameter object)."""
+    """Run ``protocol`` (one of the device's ``protocols``) on ``device`` (a name or a parameter object)."""
     from compact_models.devices import device_params
 
     params = device_params(device) if isinstance(device, str) else device
     if protocol not in PROTOCOLS:
         raise ParameterError(f"protocol {protocol!r} is unknown; choose one of {', '.join(PROTOCOLS)}")
-    if protocol == "dc":
-        return dc_sweep(params, cycles=cycles or 1, seed=seed, variation=variation)
-    if protocol == "ispp":
-        return ispp(params, cycles=cycles or 3, seed=seed, variation=variation)
-    default = 100 if isinstance(params, HfOxSyParams) else 1
-    return pulse_trains(params, cycles=cycles or default, seed=seed, variation=variation)
+    _check_supported(params, protocol)
+    run = {"dc": dc_sweep, "ispp": ispp, "states": state_stability, "pulse-train": pulse_trains}[protocol]
+    return run(params, cycles=DEFAULT_CYCLES[protocol] if cycles is None else cycles, seed=seed, variation=variation)
+
+
+def _check_supported(params, protocol: str) -> None:
+    if protocol not in params.protocols:
+        raise ParameterError(f"protocol {protocol!r} does not apply to {params.name} (it is written by "
+                             f"{'pulse trains' if params.write_scheme == 'trains' else 'amplitude steps'}); "
+                             f"choose one of {', '.join(params.protocols)}")
 
 
 def plot_iv(ax, trace: pd.DataFrame, title: str = ""):
@@ -298,7 +303,7 @@ def plot_ispp(ax, reads: pd.DataFrame, title: str = ""):
     return ax
 
 
-def plot_pulse_trains(ax, params: HfOxSyParams, reads: pd.DataFrame, summary: dict, title: str = ""):
+def plot_pulse_trains(ax, params, reads: pd.DataFrame, summary: dict, title: str = ""):
     """Conductance against pulse number over all cycles, with the linear fits (paper 000, Fig. 2d, e)."""
     n = params.n_switches
     x = np.where(reads.phase == "potentiation", reads.pulse, n + reads.pulse)

@@ -18,16 +18,15 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
-import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
-import pandas as pd
 
 from compact_models.errors import (
     ConvergenceError,
@@ -101,11 +100,6 @@ class SimResult:
     def time(self) -> np.ndarray:
         """The transient's own time points in seconds."""
         return self["time"]
-
-    def to_frame(self, names: Iterable[str] | None = None) -> pd.DataFrame:
-        """The vectors as a DataFrame; voltages in V, currents in A, time in s."""
-        keys = list(self.vectors) if names is None else [_normalise_name(n) for n in names]
-        return pd.DataFrame({k: self[k] for k in keys})
 
 
 def _normalise_name(name: str) -> str:
@@ -188,14 +182,9 @@ class _SharedBackend:
     def __init__(self):
         from PySpice.Spice.NgSpice.Shared import NgSpiceShared
 
-        lib = os.environ.get("NGSPICE_LIBRARY_PATH")
-        if lib is None:
-            NgSpiceShared.LIBRARY_PATH = _find_libngspice() or "libngspice{}.so"
-        # PySpice logs every ngspice stderr line as an error and warns "Unsupported Ngspice version";
-        # we read ngspice's output ourselves, so its logger is silenced.
-        logging.getLogger("PySpice.Spice.NgSpice.Shared").setLevel(logging.CRITICAL)
+        lib = os.environ.get("NGSPICE_LIBRARY_PATH") or _find_libngspice() or "libngspice{}.so"
         try:
-            self.ng = _QuietNgSpice.create(NgSpiceShared)
+            self.ng = _QuietNgSpice.create(NgSpiceShared, lib)
         except (OSError, ImportError) as exc:
             raise SimulatorNotFoundError(f"cannot load the ngspice shared library ({exc}); {INSTALL_HINT}") from None
         self.version = getattr(self.ng, "_ngspice_version", None)
@@ -253,10 +242,19 @@ class _QuietNgSpice:
     """Owns one `NgSpiceShared` and collects its output instead of raising on stderr."""
 
     @classmethod
-    def create(cls, base):
+    def create(cls, base, library_path: str):
+        """A new instance of a subclass of PySpice's ``base`` that loads ``library_path``.
+
+        The library path and PySpice's logger are set on the subclass alone: PySpice's own class and
+        loggers stay as they are. Its logger would report every ngspice stderr line as an error and
+        warn "Unsupported Ngspice version"; ngspice's output is read here instead.
+        """
         quiet = cls()
 
         class _Shared(base):
+            LIBRARY_PATH = library_path
+            _logger = logging.Logger("rram-cosim.pyspice", level=logging.CRITICAL)
+
             def send_char(self, message, ngspice_id):
                 quiet.lines.append(message)
                 return 0
@@ -446,12 +444,3 @@ def available_backends() -> list[str]:
     if _ngspice_binary() is not None:
         found.append("subprocess")
     return found
-
-
-def ngspice_version() -> str:
-    """The version of the ngspice the default backend uses, e.g. ``'39'``."""
-    if _resolve_backend("auto") == "shared":
-        return str(_SharedBackend.get().version)
-    out = subprocess.run([_ngspice_binary(), "-v"], capture_output=True, text=True).stdout
-    m = re.search(r"ngspice-(\S+)", out)
-    return m.group(1) if m else "unknown"

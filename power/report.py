@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arrays.pwl import write_pwl
+from arrays.transfer import write_figures, write_layer_tables
+from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 from power.study import LABELS, StudyResult
+from snn.inference import spike_V, write_spike_pwl
 
 COLORS = {"qt": "tab:blue", "qtpr": "tab:orange"}
 
@@ -63,23 +67,12 @@ def format_table(result: StudyResult) -> str:
     return "\n".join(lines)
 
 
-def write_study(out: Path, result: StudyResult, read_V: float) -> list:
+def write_study(out: Path, result: StudyResult) -> list:
     """Write summary.json, power_per_class.csv, images.csv, traces, transfer tables, PWL files and figures.
 
     ``pwl/<variant>/image<index>.inc`` holds the wordline sources of each inference transient,
     ``pwl/transfer_<variant>/pass<n>/`` the sources and netlist of each write transient.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from arrays.mapping import save_levels
-    from arrays.programming import write_pwl
-    from arrays.transfer import TRANSFER_COLUMNS, write_figures
-    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
-    from snn.inference import write_spike_pwl
-
     out = Path(out)
     s = result.summary
     variants = list(result.layers)
@@ -88,28 +81,24 @@ def write_study(out: Path, result: StudyResult, read_V: float) -> list:
     for v, trace in result.traces.items():
         atomic_write_csv(out / f"power_trace_{v}.csv", trace)
     for v, layer in result.layers.items():
-        save_levels(out / f"levels_{v}.csv", layer.levels)
-        atomic_write_csv(out / f"transfer_{v}.csv", layer.cells[TRANSFER_COLUMNS])
+        write_layer_tables(out, layer, v)
         (out / f"transfer_{v}").mkdir(exist_ok=True)
         write_figures(out / f"transfer_{v}", layer)
         write_pwl(layer.result.phases, layer.result.netlists, out / "pwl" / f"transfer_{v}")
-        write_spike_pwl(out / "pwl" / v, result.hidden[v], s["test_indices"], read_V, f"{LABELS[v]}: ")
+        write_spike_pwl(out / "pwl" / v, result.hidden[v], s["test_indices"], spike_V(layer.spec.params), f"{LABELS[v]}: ")
     figures = []
     if result.traces:
-        fig, ax = plt.subplots(figsize=(8, 4))
+        fig, ax = new_figure(figsize=(8, 4))
         means = {v: float(result.images[(result.images.variant == v) & (result.images.test_index == s["trace_test_index"])]
                           .array_power_nW.iloc[0]) for v in result.traces}
         plot_power_trace(ax, result.traces, means, s["trace_test_index"])
         atomic_save_figure(out / "fig12a_power_trace.png", fig)
-        plt.close(fig)
         figures.append("fig12a_power_trace.png")
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = new_figure(figsize=(8, 4))
     plot_power_per_class(ax, result.per_class, variants)
     n = s["images_per_class"]
     ax.set_title(f"average array power per class ({n} image{'s' if n > 1 else ''} each, {s['scheme']} transfer)")
     atomic_save_figure(out / "fig12b_power_per_class.png", fig)
-    plt.close(fig)
     figures.append("fig12b_power_per_class.png")
     atomic_write_json(out / "summary.json", dict(s, figures=figures, pwl="pwl/"))
     return figures
-

@@ -7,15 +7,22 @@ it keeps each finished step there (``.state/``), so an interrupted study resumes
 """
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from arrays.mapping import counted_devices
+from arrays.transfer import LayerTransfer, TransferSpec, transfer_layer
 from compact_models.errors import ParameterError
+from compact_models.parallel import Parallelism
+from compact_models.store import RunState, spec_fields
+from power.images import infer_image_power
+from snn.data import MNIST, images_per_class, load_mnist
+from snn.models import trained_variants
+from snn.spiking import convert
 
 VARIANTS = ("qt", "qtpr")
 LABELS = {"qt": "QT", "qtpr": "QT & PR"}
@@ -25,29 +32,24 @@ LABELS = {"qt": "QT", "qtpr": "QT & PR"}
 class StudyConfig:
     """What a power study runs."""
 
-    scheme: str = "fast"
-    """Weight-transfer scheme: ``fast`` or ``half-bias``."""
-    device: str = "ht-rram"
-    """Device of the array."""
+    transfer: TransferSpec = TransferSpec()
+    """How both networks' second layers are written into the array (device, scheme, seed, errors, lines)."""
     images_per_class: int = 3
     """Test images per class, the same for both variants (paper 001: 3)."""
-    seed: int = 0
-    """Seed of the image choice and the write errors."""
-    sigma_nS: float | None = None
-    """Write-error sigma, nS; None takes the device's (HT-RRAM 1.06 nS, paper 001; HfOxSy 23.7 uS, paper 000)."""
-    r_wire_ohm: float = 1.0
-    """Line resistance per segment, ohm."""
-    r_contact_ohm: float = 10.0
-    """Contact/driver resistance, ohm."""
     variants: tuple = VARIANTS
     """Network variants to compare."""
 
     def __post_init__(self):
-        if self.images_per_class < 1:
-            raise ParameterError(f"--images-per-class {self.images_per_class} must be at least 1")
+        if not isinstance(self.images_per_class, int) or self.images_per_class < 1:
+            raise ParameterError(f"--images-per-class {self.images_per_class!r} must be a whole number of at least 1")
         bad = set(self.variants) - set(VARIANTS)
         if bad or not self.variants:
             raise ParameterError(f"variants {sorted(bad)} are unknown; choose from {', '.join(VARIANTS)}")
+
+    @property
+    def seed(self) -> int:
+        """Seed of the image choice and of the transfers."""
+        return self.transfer.seed
 
 
 @dataclass
@@ -62,93 +64,34 @@ class StudyResult:
     hidden: dict = field(default_factory=dict)
 
 
-class _State:
-    """Finished steps of a study kept in ``out/.state`` (none without an output folder)."""
-
-    def __init__(self, out: Path | None, cfg: StudyConfig, data_desc: dict):
-        self.dir = None if out is None else Path(out) / ".state"
-        if self.dir is None:
-            return
-        (self.dir / "images").mkdir(parents=True, exist_ok=True)
-        meta = {"config": asdict(cfg), "data": data_desc}
-        meta = json.loads(json.dumps(meta))
-        path = self.dir / "config.json"
-        if path.exists():
-            old = json.loads(path.read_text())
-            if old != meta:
-                raise ParameterError(f"--out {out} holds a run with other settings ({_diff(old, meta)}); "
-                                     "choose a new --out or repeat that run's settings to resume it")
-        else:
-            from compact_models.io import atomic_write_json
-
-            atomic_write_json(path, meta)
-
-    def load(self, name: str):
-        from compact_models.io import load_pickle
-
-        if self.dir is None or not (self.dir / name).exists():
-            return None
-        return load_pickle(self.dir / name)
-
-    def save(self, name: str, obj) -> None:
-        if self.dir is not None:
-            from compact_models.io import atomic_pickle
-
-            atomic_pickle(self.dir / name, obj)
-
-
-def _diff(old: dict, new: dict) -> str:
-    a, b = old.get("config", {}), new.get("config", {})
-    keys = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    if old.get("data") != new.get("data"):
-        keys.append("data")
-    return ", ".join(f"{k}: {a.get(k, old.get(k))!r} there" for k in keys) or "another version"
-
-
-def counted_devices(xbar, levels: np.ndarray) -> np.ndarray:
-    """The devices of the layer: every wordline's 2 x n_classes connected devices (paper 001: 20)."""
-    mask = np.zeros(xbar.shape, dtype=bool)
-    rows, n_out = levels.shape
-    mask[:rows, : 2 * n_out] = True
-    return mask
-
-
-def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: Path | None = None,
-              backend: str = "auto", progress=None, parallel_backend: str = "loky",
-              scheduler: str | None = None) -> StudyResult:
+def run_study(cfg: StudyConfig = StudyConfig(), data=None, parallelism: Parallelism = Parallelism(),
+              out: Path | None = None, spice_backend: str = "auto", progress=None) -> StudyResult:
     """Transfer both networks' second layers and measure the inference power of the same test images.
 
     ``data`` is an `snn.data.MNIST`, or a folder of IDX files, or None for the embedded sample. The
-    transfers and images run in ``jobs`` processes, or on a Dask cluster (`compact_models.parallel`).
+    transfers and images run as ``parallelism`` says (local processes or a Dask cluster). With ``out``
+    every finished step is kept in ``out/.state`` and a repeated call with the same spec carries on.
     """
-    from compact_models.parallel import run_parallel
-
-    from arrays.netlist import CrossbarParams
-    from arrays.transfer import transfer_layer
-    from compact_models.devices import device_params
-    from snn.data import MNIST, images_per_class, load_mnist
-    from snn.inference import infer_image_power
-    from snn.models import trained_variants
-    from snn.spiking import convert
-
-    if jobs < 1:
-        raise ParameterError(f"--jobs {jobs} must be at least 1")
     say = progress or (lambda _m: None)
     if not isinstance(data, MNIST):
         data = load_mnist(data)
-    state = _State(out, cfg, data.describe())
-    device = device_params(cfg.device)
+    state = RunState(out, "power-study", {"config": spec_fields(cfg), "data": data.describe()})
+    spec = cfg.transfer
+    device = spec.params
+    xbar = spec.crossbar
     nets = trained_variants(data, variants=cfg.variants, progress=say)
     idx = images_per_class(data.test_y, cfg.images_per_class, cfg.seed)
 
-    xbar = CrossbarParams(r_wire_wl_ohm=cfg.r_wire_ohm, r_wire_bl_ohm=cfg.r_wire_ohm, r_contact_ohm=cfg.r_contact_ohm)
     hidden, ideal = {}, {}
     for v in cfg.variants:
         snn = convert(nets[v], data.train_x)
         hidden[v] = snn.hidden_spikes(data.test_x[idx])
         ideal[v] = snn.ideal_output(hidden[v]).argmax(1)
 
-    layers = {v: state.load(f"transfer_{v}.pkl") for v in cfg.variants}
+    layers = {}
+    for v in cfg.variants:
+        rec = state.load(f"transfer_{v}")
+        layers[v] = None if rec is None else LayerTransfer.from_record(rec, spec)
     todo = [v for v in cfg.variants if layers[v] is None]
     results = {}
 
@@ -157,13 +100,13 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
         for v in variants:
             counted = counted_devices(xbar, np.asarray(nets[v].levels2))
             for k, test_index in enumerate(idx):
-                name = f"images/{v}_{int(test_index):05d}.pkl"
+                name = f"images/{v}_{int(test_index):05d}"
                 r = state.load(name)
                 if r is not None:
                     results[(v, k)] = r
                     continue
                 tasks.append(((v, k), name, (infer_image_power, (device, xbar, layers[v].result.state.cells, hidden[v][k]),
-                                             dict(counted=counted, backend=backend, trace=k == 0))))
+                                             dict(counted=counted, backend=spice_backend, trace=k == 0))))
         return tasks
 
     def save_images(tasks, outputs, bar):
@@ -175,21 +118,20 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
     # The images of variants already transferred run beside the transfers still to do.
     early = image_tasks([v for v in cfg.variants if v not in todo]) if todo else []
     t0 = time.perf_counter()
+    jobs = parallelism.jobs
     if todo:
-        say(f"transferring {', '.join(LABELS[v] for v in todo)} into the {cfg.device} array ({cfg.scheme} scheme)"
+        say(f"transferring {', '.join(LABELS[v] for v in todo)} into the {spec.device} array ({spec.scheme} scheme)"
             + (f", beside {len(early)} inference transients" if early else "")
             + f", {jobs} job{'s' if jobs > 1 else ''}")
-        kw = dict(scheme=cfg.scheme, device=cfg.device, seed=cfg.seed, sigma_nS=cfg.sigma_nS, r_wire_ohm=cfg.r_wire_ohm,
-                  r_contact_ohm=cfg.r_contact_ohm, backend=backend)
-        if jobs == 1 and parallel_backend == "loky":
+        # the processes a transfer does not share with the other tasks split its write transients (run_phase)
+        kw = dict(spice_backend=spice_backend, processes=parallelism.processes_per_task(len(todo) + len(early)))
+        if jobs == 1 and parallelism.backend == "loky":
             kw["progress"] = say
-        # the jobs a transfer does not share with the other tasks split its write transients (run_phase)
-        kw["jobs"] = max(1, jobs // (len(todo) + len(early)))
-        work = [(transfer_layer, (np.asarray(nets[v].levels2),), kw) for v in todo] + [t[2] for t in early]
-        outputs = run_parallel(work, jobs, parallel_backend, scheduler, generator=True)
+        work = [(transfer_layer, (np.asarray(nets[v].levels2), spec), kw) for v in todo] + [t[2] for t in early]
+        outputs = parallelism.run(work, generator=True)
         for v, layer in zip(todo, outputs):
             layers[v] = layer
-            state.save(f"transfer_{v}.pkl", layer)
+            state.save(f"transfer_{v}", layer.to_record())
             s = layer.summary
             say(f"{LABELS[v]}: {s['within_tolerance_fraction']:.1%} of {s['n_cells']} cells within {s['tolerance_nS']:.4g} nS, "
                 f"RMSE {s['rmse_nS']:.4g} nS ({time.perf_counter() - t0:.0f} s)")
@@ -202,7 +144,7 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, jobs: int = 1, out: P
     if tasks:
         say(f"{len(tasks)} inference transients ({len(results)} already done), {jobs} job{'s' if jobs > 1 else ''}")
         bar = _bar(len(tasks))
-        save_images(tasks, run_parallel([t[2] for t in tasks], jobs, parallel_backend, scheduler, generator=True), bar)
+        save_images(tasks, parallelism.run([t[2] for t in tasks], generator=True), bar)
         bar.close()
     say(f"transfers and inference done in {time.perf_counter() - t0:.0f} s")
     return _assemble(cfg, data, nets, idx, layers, hidden, ideal, results)
@@ -246,8 +188,8 @@ def _assemble(cfg, data, nets, idx, layers, hidden, ideal, results) -> StudyResu
     by_v = images.groupby("variant")
     mean = {v: float(by_v.array_power_nW.mean()[v]) for v in cfg.variants}
     summary = {
-        "device": cfg.device,
-        "scheme": cfg.scheme,
+        "device": cfg.transfer.device,
+        "scheme": cfg.transfer.scheme,
         "images_per_class": cfg.images_per_class,
         "n_images": int(len(idx)),
         "test_indices": [int(i) for i in idx],
@@ -265,8 +207,8 @@ def _assemble(cfg, data, nets, idx, layers, hidden, ideal, results) -> StudyResu
         "snn_ideal_accuracy": {v: float(np.mean(ideal[v] == labels)) for v in cfg.variants},
         "ann_accuracy": {v: nets[v].accuracy(data.test_x, data.test_y) for v in cfg.variants},
         "transfer": {v: layers[v].summary for v in cfg.variants},
-        "r_wire_ohm": cfg.r_wire_ohm,
-        "r_contact_ohm": cfg.r_contact_ohm,
+        "r_wire_ohm": cfg.transfer.r_wire_ohm,
+        "r_contact_ohm": cfg.transfer.r_contact_ohm,
     }
     if "reduction_percent" in per_class:
         summary["power_reduction_percent"] = 100 * (1 - mean["qtpr"] / mean["qt"])

@@ -17,9 +17,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from compact_models.cli import (add_common_arguments, add_parallel_arguments, check_parallel_arguments, fail,
-                                prepare_out_dir, setup_logging)
+from arrays.mapping import save_levels
+from arrays.nodal import NodalArray
+from arrays.transfer import TRANSFER_COLUMNS, TransferSpec, transfer_layer, write_figures
+from compact_models.cli import (add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir,
+                                setup_logging, timestamped)
+from compact_models.devices import DEVICES
 from compact_models.errors import ParameterError, RRAMError
+from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
+from compact_models.parallel import Parallelism
+from snn.data import images_per_class as pick
+from snn.inference import MODES, classify, infer_image, spike_V, write_spike_pwl
+from snn.spiking import convert
 
 ENGINES = ("spice", "nodal")
 
@@ -36,47 +45,38 @@ class InferenceRun:
     step_currents_nA: np.ndarray = field(default=None)
 
 
-def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: str = "fast", seed: int = 0,
-                  jobs: int = 1, mode: str = "transient", sigma_nS: float | None = None, backend: str = "auto",
-                  layer=None, progress=None, image_index: np.ndarray | None = None, engine: str = "spice",
-                  parallel_backend: str = "loky", scheduler: str | None = None) -> InferenceRun:
-    """Transfer ``net``'s second layer (unless ``layer`` is given) and classify test images on the array.
+def run_inference(data, net, variant: str, images_per_class: int = 20, spec: TransferSpec = TransferSpec(),
+                  parallelism: Parallelism = Parallelism(), mode: str = "transient", spice_backend: str = "auto",
+                  layer=None, progress=None, image_index: np.ndarray | None = None,
+                  engine: str = "spice") -> InferenceRun:
+    """Transfer ``net``'s second layer by ``spec`` (unless ``layer`` is given) and classify test images on the array.
 
-    ``engine="spice"`` runs every image in ngspice (``mode``: transient or quasi-static), in ``jobs``
-    processes (``parallel_backend="dask"`` sends them to the Dask cluster at ``scheduler``);
-    ``engine="nodal"`` solves all images' steps at once with `arrays.nodal` (the quasi-static currents).
+    ``engine="spice"`` runs every image in ngspice (``mode``: transient or quasi-static), as
+    ``parallelism`` says; ``engine="nodal"`` solves all images' steps at once with `arrays.nodal`
+    (the quasi-static currents). The images are ``image_index``, else ``images_per_class`` per class
+    chosen with the spec's seed.
     """
-    from compact_models.parallel import run_parallel
-
-    from arrays.transfer import transfer_layer
-    from compact_models.devices import device_params
-    from snn.data import images_per_class as pick
-    from snn.inference import MODES, classify, infer_image, spike_V
-    from snn.spiking import convert
-
     if engine not in ENGINES:
         raise ParameterError(f"engine {engine!r} is unknown; choose one of {', '.join(ENGINES)}")
     if mode not in MODES:
         raise ParameterError(f"mode {mode!r} is unknown; choose one of {', '.join(MODES)}")
-    if jobs < 1:
-        raise ParameterError(f"--jobs {jobs} must be at least 1")
-    device = device_params("ht-rram")
     if layer is None:
-        layer = transfer_layer(np.asarray(net.levels2), scheme=scheme, seed=seed, sigma_nS=sigma_nS, backend=backend,
+        layer = transfer_layer(np.asarray(net.levels2), spec, spice_backend=spice_backend, processes=parallelism.jobs,
                                progress=progress)
-    xbar = layer_crossbar(layer)
+    device = layer.spec.params
+    seed = layer.spec.seed
+    xbar = layer.crossbar
     cells = layer.result.state.cells
     idx = image_index if image_index is not None else pick(data.test_y, images_per_class, seed)
     snn = convert(net, data.train_x)
     hidden = snn.hidden_spikes(data.test_x[idx])
     ideal = snn.ideal_output(hidden).argmax(1)
+    jobs = parallelism.jobs
     t0 = time.perf_counter()
     if engine == "nodal":
         mode = "quasi-static"
         if progress:
             progress(f"{variant}: {len(idx)} images through the array (nodal engine)")
-        from arrays.nodal import NodalArray
-
         currents = NodalArray.from_cells(device, xbar, cells).step_currents_A(hidden, spike_V(device))
         results = []
         for c in currents:
@@ -85,9 +85,9 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
     else:
         if progress:
             progress(f"{variant}: {len(idx)} images through the array ({mode}, {jobs} job{'s' if jobs > 1 else ''})")
-        tasks = [(infer_image, (device, xbar, cells, hidden[k]), {"mode": mode, "backend": backend})
+        tasks = [(infer_image, (device, xbar, cells, hidden[k]), {"mode": mode, "backend": spice_backend})
                  for k in range(len(idx))]
-        results = run_parallel(tasks, jobs, parallel_backend, scheduler)
+        results = parallelism.run(tasks)
     wall_s = time.perf_counter() - t0
     predicted = np.array([r["predicted"] for r in results])
     labels = data.test_y[idx]
@@ -112,6 +112,7 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
         "mode": mode,
         "scheme": layer.summary["scheme"],
         "seed": seed,
+        "device": device.name,
         "data": data.describe(),
         "snn_threshold": snn.threshold,
         "steps": snn.steps,
@@ -119,16 +120,6 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, scheme: s
     }
     return InferenceRun(variant, images, summary, hidden, layer,
                         np.array([r["step_currents_nA"] for r in results]))
-
-
-def layer_crossbar(layer):
-    """The `CrossbarParams` a transferred layer was written into."""
-    from arrays.netlist import CrossbarParams
-
-    s = layer.summary
-    size = s.get("size", 24)
-    return CrossbarParams(rows=size, cols=size, r_wire_wl_ohm=s["r_wire_ohm"], r_wire_bl_ohm=s["r_wire_ohm"],
-                          r_contact_ohm=s["r_contact_ohm"])
 
 
 def plot_confusion(ax, confusion: np.ndarray, title: str = ""):
@@ -147,34 +138,18 @@ def plot_confusion(ax, confusion: np.ndarray, title: str = ""):
     return ax
 
 
-def write_inference_pwl(folder: Path, run: InferenceRun, read_V: float) -> None:
-    """One include file per image with the 24 wordline sources of its inference transient."""
-    from snn.inference import write_spike_pwl
-
-    write_spike_pwl(folder, run.hidden, run.images.test_index, read_V)
-
-
 def write_run(out: Path, run: InferenceRun) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from arrays.mapping import save_levels
-    from arrays.transfer import TRANSFER_COLUMNS, write_figures
-    from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json
-
+    """Levels, images and transfer CSVs, the PWL inputs (ngspice runs), the confusion matrix, Fig. 8-10, summary.json."""
     v = run.variant
     save_levels(out / f"levels_{v}.csv", run.layer.levels)
     atomic_write_csv(out / f"images_{v}.csv", run.images)
     atomic_write_csv(out / f"transfer_{v}.csv", run.layer.cells[TRANSFER_COLUMNS])
     if run.summary["engine"] == "spice":
-        write_inference_pwl(out / "pwl" / v, run, 1.0)
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        write_spike_pwl(out / "pwl" / v, run.hidden, run.images.test_index, spike_V(run.layer.spec.params))
+    fig, ax = new_figure(figsize=(5.5, 4.5))
     plot_confusion(ax, np.array(run.summary["confusion"]),
                    f"{v.upper()}: accuracy {run.summary['accuracy']:.1%} on {run.summary['n_images']} images")
     atomic_save_figure(out / f"confusion_{v}.png", fig)
-    plt.close(fig)
     figdir = out / f"transfer_{v}"
     figdir.mkdir(exist_ok=True)
     write_figures(figdir, run.layer)
@@ -193,8 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scheme", choices=["fast", "half-bias"], default="fast", help="weight-transfer scheme")
     parser.add_argument("--mode", choices=["transient", "quasi-static"], default="transient",
                         help="one transient per image (default), or one DC sweep over the time steps (about 10x faster)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of training, image choice, write errors")
-    parser.add_argument("--jobs", type=int, default=1, help="images simulated in parallel processes")
+    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device of the array (default ht-rram)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the image choice and the write errors")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="images simulated in parallel processes (default: the number of CPUs)")
     add_parallel_arguments(parser)
     parser.add_argument("--sigma-nS", type=float, default=None, help="programming-error sigma, nS (default: the device's, 1.06 nS for HT-RRAM)")
     parser.add_argument("--mnist-dir", default=None, help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
@@ -224,18 +201,18 @@ def main(argv=None) -> int:
     if args.images_per_class < 1:
         return fail(f"--images-per-class {args.images_per_class} must be at least 1")
     try:
-        check_parallel_arguments(args)
+        say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
+        parallelism = parallelism_from(args, notify=say)
+        spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS)
         from snn.data import load_mnist
         from snn.models import trained_variants
 
         data = load_mnist(args.mnist_dir)
         index = _image_index(args.images, len(data.test_y))
-        out = prepare_out_dir(args.out or Path("runs") / time.strftime(f"infer-{args.variant}-%Y%m%d-%H%M%S"))
-        say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
+        out = prepare_out_dir(args.out or timestamped(f"infer-{args.variant}"))
         net = trained_variants(data, variants=(args.variant,), progress=say)[args.variant]
-        run = run_inference(data, net, args.variant, args.images_per_class, args.scheme, args.seed, args.jobs, args.mode,
-                            args.sigma_nS, progress=say, image_index=index, engine=args.engine,
-                            parallel_backend=args.backend, scheduler=args.scheduler)
+        run = run_inference(data, net, args.variant, args.images_per_class, spec, parallelism, args.mode, progress=say,
+                            image_index=index, engine=args.engine)
         write_run(out, run)
     except RRAMError as exc:
         return fail(str(exc))

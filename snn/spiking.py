@@ -57,9 +57,6 @@ class SpikingNet:
         """Accumulated second-layer input with exact weights (n x classes), in level units."""
         return hidden.sum(axis=1).astype(np.float64) @ self.levels2
 
-    def predict_ideal(self, x: np.ndarray) -> np.ndarray:
-        return self.ideal_output(self.hidden_spikes(x)).argmax(1)
-
 
 def convert(net, train_x: np.ndarray, percentile: float = 99.9) -> SpikingNet:
     """Convert a `QuantisedNet` with a data-based threshold on the hidden layer."""

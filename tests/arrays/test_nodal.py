@@ -5,7 +5,7 @@ import pytest
 from arrays import nodal, readout
 from arrays.mapping import random_levels, target_states
 from arrays.netlist import CrossbarParams, device_array_netlist
-from arrays.programming import ArrayState, apply_programming_error, ideal_cells
+from arrays.state import ArrayState, apply_programming_error, ideal_cells
 from compact_models import simulator
 from compact_models.hfoxsy import HfOxSyParams
 from compact_models.ht_rram import HTRRAMParams

@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,9 +9,12 @@ import pytest
 
 from arrays.mapping import load_levels, random_levels, save_levels, target_states, weights_from_conductance
 from arrays.netlist import CrossbarParams
-from arrays import programming
-from arrays.programming import ArrayState, TransferConfig, transfer_states
-from arrays.transfer import main
+from arrays import writes
+from arrays.programming import TransferConfig, transfer_states
+from arrays.state import ArrayState
+from arrays.schemes import fast_phase
+from arrays.writes import split_phase
+from power.main_job import main
 from compact_models.base import DeviceVariation, SwitchCell
 from compact_models.errors import InputFileError, ParameterError
 from compact_models.hfoxsy import HfOxSyParams
@@ -144,8 +146,8 @@ def test_a_frozen_switch_the_voltages_reach_is_simulated_again(every_switch_live
     device, targets, full = every_switch_live
     # A reach estimate of 0 V freezes every switch; the simulated set pulses then cross frozen
     # thresholds, and those cells must be simulated again with their switches live.
-    monkeypatch.setattr(programming, "phase_reach_V", lambda phase: (np.zeros(FREEZE_XBAR.shape),) * 2)
-    with caplog.at_level("WARNING", logger="arrays.programming"):
+    monkeypatch.setattr(writes, "phase_reach_V", lambda phase: (np.zeros(FREEZE_XBAR.shape),) * 2)
+    with caplog.at_level("WARNING", logger="arrays.writes"):
         again = transfer_states(device, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4)
     assert "reached a frozen switch" in caplog.text
     assert _states(again) == _states(full)
@@ -153,8 +155,8 @@ def test_a_frozen_switch_the_voltages_reach_is_simulated_again(every_switch_live
 
 def test_a_write_cut_at_rest_reassembles_into_the_whole():
     targets = target_states(random_levels(3, (6, 3)), FREEZE_XBAR.shape)
-    phase = programming.fast_phase(ArrayState.fresh(P, FREEZE_XBAR), targets, targets > 0, TransferConfig(), "p")
-    parts = programming.split_phase(phase, 3)
+    phase = fast_phase(ArrayState.fresh(P, FREEZE_XBAR), targets, targets > 0, TransferConfig(), "p")
+    parts = split_phase(phase, 3)
     assert len(parts) == 3
     assert [round(p.end_s / phase.end_s, 1) for p in parts] == [0.3, 0.3, 0.3]
     for w, pieces in zip(phase.wl + phase.bl, zip(*(p.wl + p.bl for p in parts))):
@@ -171,16 +173,16 @@ def test_a_write_split_over_processes_is_the_write_in_one(monkeypatch, caplog):
     source voltages predict every part's start.
     """
     targets = target_states(random_levels(3, (6, 3)), FREEZE_XBAR.shape)
-    one = transfer_states(P, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4, jobs=1)
-    with caplog.at_level("INFO", logger="arrays.programming"):
-        three = transfer_states(P, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4, jobs=3)
+    one = transfer_states(P, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4, processes=1)
+    with caplog.at_level("INFO", logger="arrays"):
+        three = transfer_states(P, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4, processes=3)
     assert "not the predicted" not in caplog.text
     assert _states(three) == _states(one)
     np.testing.assert_array_equal(three.cells.final_nS, one.cells.final_nS)
     # Predicting that no switch moves is wrong for every part after the first: they must be re-run.
-    monkeypatch.setattr(programming, "nominal_stack_V", lambda phase: {})
-    with caplog.at_level("INFO", logger="arrays.programming"):
-        mispredicted = transfer_states(P, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4, jobs=3)
+    monkeypatch.setattr(writes, "nominal_stack_V", lambda phase: {})
+    with caplog.at_level("INFO", logger="arrays"):
+        mispredicted = transfer_states(P, targets, TransferConfig(scheme="fast"), xbar=FREEZE_XBAR, seed=4, processes=3)
     assert "pass1.1: the switch states it starts from were not the predicted ones" in caplog.text
     assert _states(mispredicted) == _states(one)
 
@@ -189,12 +191,12 @@ def test_writes_near_thresholds_run_whole(monkeypatch):
     """HfOxSy (IR drop of tens of mV, thresholds 15.5 mV apart), threshold offsets per device and
     the half-bias scheme's corrected amplitudes can hold a cell within ngspice's tolerance of a
     threshold: their passes run whole."""
-    monkeypatch.setattr(programming, "run_parts", lambda *a, **k: pytest.fail("a pass was split"))
+    monkeypatch.setattr(writes, "run_parts", lambda *a, **k: pytest.fail("a pass was split"))
     targets = target_states(random_levels(3, (6, 3)), FREEZE_XBAR.shape)
-    transfer_states(HfOxSyParams(), targets, TransferConfig(scheme="fast", max_passes=1), xbar=FREEZE_XBAR, jobs=3)
+    transfer_states(HfOxSyParams(), targets, TransferConfig(scheme="fast", max_passes=1), xbar=FREEZE_XBAR, processes=3)
     spread = DeviceVariation(vt_sigma_V=0.01)
-    transfer_states(P, targets, TransferConfig(scheme="fast", max_passes=1), xbar=FREEZE_XBAR, variation=spread, jobs=3)
-    transfer_states(P, targets, TransferConfig(scheme="half-bias", max_passes=1), xbar=FREEZE_XBAR, jobs=3)
+    transfer_states(P, targets, TransferConfig(scheme="fast", max_passes=1), xbar=FREEZE_XBAR, variation=spread, processes=3)
+    transfer_states(P, targets, TransferConfig(scheme="half-bias", max_passes=1), xbar=FREEZE_XBAR, processes=3)
 
 
 @pytest.mark.parametrize("scheme", ["fast", "half-bias"])

@@ -4,7 +4,7 @@ import pytest
 
 from arrays.mapping import random_levels, target_states
 from arrays.netlist import CrossbarParams
-from arrays.programming import ArrayState, ideal_cells
+from arrays.state import ArrayState, ideal_cells
 from compact_models.errors import ParameterError
 from compact_models.ht_rram import HTRRAMParams
 from compact_models.parallel import run_parallel

@@ -89,7 +89,7 @@ def test_hfoxsy_array_draws_microwatts_and_its_lines_matter():
     """HfOxSy/HfS2 cells of ~0.3-1.4 mS at 0.1 V spikes: microwatts, and the 1 ohm / 10 ohm lines
     take a share of the source power that HT-RRAM's never does (SPEC 7)."""
     from compact_models.hfoxsy import HfOxSyParams
-    from snn.inference import infer_image_power
+    from power.images import infer_image_power
 
     h = HfOxSyParams()
     xbar = CrossbarParams()
@@ -116,10 +116,10 @@ def test_nodal_quasi_static_power_matches_the_spice_transient():
     """The sweep's power (nodal DC steps, V^2 ramps) against `integrate_power` over ngspice's transient."""
     from arrays.mapping import random_levels, target_states
     from arrays.nodal import NodalArray
-    from arrays.programming import ArrayState, ideal_cells
+    from arrays.state import ArrayState, ideal_cells
     from power.integrator import quasi_static_power_nW
-    from power.study import counted_devices
-    from snn.inference import infer_image_power
+    from arrays.mapping import counted_devices
+    from power.images import infer_image_power
 
     device, xbar = HTRRAMParams(), CrossbarParams()
     levels = random_levels(5)

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arrays.transfer import main
+from compact_models.store import SCHEMA_VERSION
+from power.main_job import main
 from snn import models
 from snn.data import load_mnist
 from snn.inference import SpikeTiming
@@ -98,7 +99,7 @@ def test_outputs_are_written(main_run):
 def test_a_rerun_resumes_and_recomputes_only_what_is_missing(main_run, capsys):
     out, s = main_run
     before = pd.read_csv(out / "images.csv")
-    lost = sorted((out / ".state" / "images").glob("qtpr_*.pkl"))[:3]
+    lost = sorted((out / ".state" / "images").glob("qtpr_*.json"))[:3]
     for path in lost + [out / "summary.json"]:
         path.unlink()
     assert main(["--scheme", "fast", "--jobs", "2", "--out", str(out)]) == 0
@@ -118,14 +119,14 @@ def test_an_interrupted_run_keeps_its_finished_steps(main_run, tmp_path):
     cmd = [sys.executable, "-m", "arrays.transfer", "--images-per-class", "1", "--jobs", "1", "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     deadline = time.time() + 600
-    while len(list((out / ".state" / "images").glob("*.pkl"))) < 2 and time.time() < deadline and proc.poll() is None:
+    while len(list((out / ".state" / "images").glob("*.json"))) < 2 and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _stdout, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "run the same command with the same --out to resume" in err and "Traceback" not in err
     assert not (out / "summary.json").exists()
-    done = len(list((out / ".state" / "images").glob("*.pkl")))
+    done = len(list((out / ".state" / "images").glob("*.json")))
     assert 2 <= done < 20
     assert not list(out.rglob("*.tmp"))
     assert "loaded from the cache" in err
@@ -149,7 +150,8 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(tmp_path, capsys):
 def test_resuming_with_other_settings_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     (out / ".state").mkdir(parents=True)
-    (out / ".state" / "config.json").write_text(json.dumps({"config": {"seed": 7}, "data": {}}))
+    (out / ".state" / "spec.json").write_text(json.dumps({"kind": "power-study", "schema": SCHEMA_VERSION,
+                                                          "spec": {"config": {"seed": 7}, "data": {}}}))
     assert main(["--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "holds a run with other settings" in err and "seed" in err

@@ -6,7 +6,7 @@ import pytest
 
 from arrays.mapping import random_levels, target_states
 from arrays.netlist import CrossbarParams
-from arrays.programming import ArrayState, apply_programming_error
+from arrays.state import ArrayState, apply_programming_error
 from arrays.readout import read_conductance_S
 from compact_models.base import SwitchCell
 from compact_models.ht_rram import HTRRAMParams, ProgrammingError
@@ -14,7 +14,9 @@ from snn import models
 from snn.data import load_mnist
 from snn.infer import main, run_inference
 from snn import inference
-from snn.inference import bitline_step_currents, classify, infer_image_power, inference_netlist
+from compact_models.parallel import Parallelism
+from power.images import infer_image_power
+from snn.inference import bitline_step_currents, classify, inference_netlist
 
 P = HTRRAMParams()
 XBAR = CrossbarParams()
@@ -90,7 +92,7 @@ def official(mnist_dir):
 @pytest.mark.slow
 def test_qt_on_the_array_meets_the_targets_and_repeats(official):
     net = models.trained_variants(official, variants=("qt",))["qt"]
-    run = run_inference(official, net, "qt", images_per_class=20, mode="quasi-static", jobs=2, seed=0)
+    run = run_inference(official, net, "qt", images_per_class=20, parallelism=Parallelism(jobs=2), mode="quasi-static")
     s = run.summary
     assert s["n_images"] == 200
     t = s["transfer"]
@@ -98,11 +100,11 @@ def test_qt_on_the_array_meets_the_targets_and_repeats(official):
     assert s["accuracy"] >= 0.92
     assert abs(s["accuracy"] - s["snn_ideal_accuracy"]) <= 0.02
     assert np.array(s["confusion"]).sum() == 200
-    again = run_inference(official, net, "qt", mode="quasi-static", jobs=2, seed=0, layer=run.layer,
+    again = run_inference(official, net, "qt", mode="quasi-static", parallelism=Parallelism(jobs=2), layer=run.layer,
                           image_index=run.images.test_index.to_numpy()[:10])
     assert again.images.equals(run.images.iloc[:10].reset_index(drop=True))
     # The nodal engine on the same array and images: ngspice's DC steps to 1e-4, the same classes.
-    nodal = run_inference(official, net, "qt", engine="nodal", seed=0, layer=run.layer,
+    nodal = run_inference(official, net, "qt", engine="nodal", layer=run.layer,
                           image_index=run.images.test_index.to_numpy())
     scale = np.abs(run.step_currents_nA).max()
     np.testing.assert_allclose(nodal.step_currents_nA, run.step_currents_nA, rtol=1e-4, atol=1e-4 * scale)

@@ -1,11 +1,12 @@
-"""``python -m arrays.sweep``: real transfers in ngspice, nodal inference, long CSV, resume, Dask."""
+"""``python -m arrays.sweep`` (`power.sweep`): real transfers in ngspice, nodal inference, long CSV, resume, Dask."""
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from arrays.sweep import METRICS, main, summarize, transfer_jobs
+from compact_models.parallel import Parallelism
+from power.sweep import METRICS, main, summarize
 
 
 @pytest.mark.slow
@@ -53,11 +54,17 @@ def test_summary_has_mean_and_std_per_value():
 
 
 def test_parallel_points_leave_their_transfers_only_the_free_cpus(monkeypatch):
-    """--jobs points at once never run more ngspice processes than CPUs (a transfer splits its writes)."""
+    """--jobs processes at once: points side by side, each transfer splitting its writes over what the others
+    leave, never more ngspice processes than --jobs; --jobs defaults to the CPUs and is capped at them."""
     monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert transfer_jobs(1, 5) == 8
-    assert transfer_jobs(2, 5) == 4 and transfer_jobs(4, 1) == 8 and transfer_jobs(16, 16) == 1
-    assert transfer_jobs(2, 5, scheduler="tcp://host:8786") == 1
+    notices = []
+    assert Parallelism.resolve(None).jobs == 8
+    assert Parallelism.resolve(16, notify=notices.append).jobs == 8 and "more than the 8 CPUs" in notices[0]
+    assert Parallelism.resolve(16, "dask", "tcp://host:8786").jobs == 16
+    p = Parallelism.resolve(None)
+    assert p.processes_per_task(5) == 1 and p.processes_per_task(2) == 4 and p.processes_per_task(1) == 8
+    assert Parallelism(jobs=16).processes_per_task(16) == 1 and Parallelism(jobs=2).processes_per_task(5) == 1
+    assert Parallelism(jobs=2, backend="dask", scheduler="tcp://host:8786").processes_per_task(1) == 1
 
 
 @pytest.mark.parametrize("args, message", [

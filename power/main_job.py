@@ -1,0 +1,138 @@
+"""The main job, ``python -m arrays.transfer --scheme fast``: weight transfer, inference and power.
+
+With no ``--weights`` it runs the power study of paper 001 (`power.study`): both quantised
+networks transferred into the simulated array, the same test images (3 per class) through both,
+the average array power per class printed and written to ``--out`` (``summary.json``,
+``power_per_class.csv``, ``images.csv``, the PWL inputs, Fig. 12a/b and each transfer's Fig. 8-10).
+An interrupted run resumes from its finished steps when started again with the same ``--out``.
+
+With ``--weights FILE`` (or ``random``) it transfers that one level map and writes
+``transfer.csv``, ``summary.json``, ``levels.csv``, ``pwl/`` and Fig. 8-10.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from arrays.netlist import R_CONTACT_OHM, R_WIRE_OHM
+from compact_models.cli import (add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir,
+                                setup_logging, timestamped)
+from compact_models.devices import DEVICES
+from compact_models.errors import RRAMError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m arrays.transfer",
+        description="Transfer the quantised networks (QT, QT & PR) into a simulated 24x24 crossbar in ngspice, run "
+                    "MNIST inference on it and report the average array power per class (paper 001, Fig. 12). "
+                    "With --weights, transfer one level map only.",
+    )
+    parser.add_argument("--scheme", choices=["fast", "half-bias"], default="fast", help="transfer scheme (default fast)")
+    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram",
+                        help="device of the array: ht-rram (default) or hfoxsy (HfOxSy/HfS2, written by its pulse trains)")
+    parser.add_argument("--images-per-class", type=int, default=3, help="test images per class for the power study (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the image choice, the write errors and variation")
+    parser.add_argument("--jobs", type=int, default=None, help="parallel ngspice processes (default: the number of CPUs)")
+    add_parallel_arguments(parser)
+    parser.add_argument("--mnist-dir", default=None,
+                        help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
+    parser.add_argument("--weights", default=None,
+                        help="transfer only this map: a CSV of 24 rows x 10 integer levels in -7..7, or 'random'")
+    parser.add_argument("--sigma-nS", type=float, default=None,
+                        help="write-error sigma, nS (default: HT-RRAM 1.06 nS, HfOxSy 23 700 nS; 0 switches it off)")
+    parser.add_argument("--zero-state", choices=["g1", "hrs"], default="g1",
+                        help="what a zero weight and the partner of a non-zero weight hold (default g1)")
+    parser.add_argument("--max-passes", type=int, default=None,
+                        help="write passes at most (1 = open loop; default: HT-RRAM 3, HfOxSy 10)")
+    parser.add_argument("--r-wire-ohm", type=float, default=R_WIRE_OHM, help="line resistance per segment, ohm")
+    parser.add_argument("--r-contact-ohm", type=float, default=R_CONTACT_OHM, help="contact/driver resistance, ohm")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: a new folder under runs/); an interrupted run resumes in it")
+    add_common_arguments(parser)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        if args.images_per_class < 1:
+            return fail(f"--images-per-class {args.images_per_class} must be at least 1")
+        from arrays.transfer import TransferSpec
+
+        spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS,
+                            zero_state=args.zero_state, max_passes=args.max_passes, r_wire_ohm=args.r_wire_ohm,
+                            r_contact_ohm=args.r_contact_ohm)
+        parallelism = parallelism_from(args, notify=_log)
+        if args.weights is not None:
+            return _transfer_only(args, spec, parallelism)
+        return _study(args, spec, parallelism)
+    except RRAMError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted: finished steps are kept; run the same command with the same --out to resume", file=sys.stderr)
+        return 130
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _study(args, spec, parallelism) -> int:
+    from power.report import format_table, write_study
+    from power.study import StudyConfig, run_study
+    from snn.data import load_mnist
+
+    cfg = StudyConfig(transfer=spec, images_per_class=args.images_per_class)
+    data = load_mnist(args.mnist_dir)  # a bad --mnist-dir fails before any folder is made
+    out = prepare_out_dir(args.out or timestamped(f"power-{args.scheme}"))
+    t0 = time.perf_counter()
+    result = run_study(cfg, data, parallelism=parallelism, out=out, progress=_log)
+    write_study(out, result)
+    s = result.summary
+    print(f"average array power per MNIST class, {s['n_images']} test images ({s['images_per_class']} per class), "
+          f"{s['scheme']} transfer into the 24x24 {s['device']} array:")
+    print(format_table(result))
+    for v, t in s["transfer"].items():
+        print(f"transfer {v}: {t['within_tolerance_fraction']:.1%} of {t['n_cells']} cells within {t['tolerance_nS']:.4g} nS, "
+              f"RMSE {t['rmse_nS']:.4g} nS, MAE {t['mae_nS']:.4g} nS, {t['n_pulses']} pulses in {t['n_passes']} passes")
+    print(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def _transfer_only(args, spec, parallelism) -> int:
+    from arrays.mapping import load_levels, random_levels
+    from arrays.transfer import transfer_layer, write_transfer
+
+    levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
+    out = prepare_out_dir(args.out or timestamped(f"transfer-{args.scheme}"))
+    bar = _progress_bar(spec.max_passes or spec.params.transfer_max_passes)
+    layer = transfer_layer(levels, spec, processes=parallelism.jobs, progress=bar)
+    bar.close()
+    write_transfer(out, layer, str(args.weights))
+    s = layer.summary
+    print(f"{s['scheme']} transfer of {s['n_cells']} cells into {out}:")
+    print(f"  within 2 nS {s['within_2nS_fraction']:.1%}, within 4 nS {s['within_4nS_fraction']:.1%}, "
+          f"RMSE {s['rmse_nS']:.3f} nS, MAE {s['mae_nS']:.3f} nS")
+    print(f"  {s['n_pulses']} pulses in {s['n_passes']} passes, ngspice wall time {s['sim_wall_s']:.1f} s")
+    return 0
+
+
+def _progress_bar(max_passes: int):
+    from tqdm import tqdm
+
+    bar = tqdm(total=2 * max_passes, desc="transfer", unit="step", file=sys.stderr, disable=None)
+
+    def update(message: str):
+        bar.set_postfix_str(message, refresh=False)
+        bar.update(1)
+
+    update.close = bar.close
+    return update
+
+
+if __name__ == "__main__":
+    sys.exit(main())
