@@ -21,7 +21,6 @@ from compact_models.base import SwitchCell
 from compact_models.devices import DEVICES, device_params
 from compact_models.errors import ParameterError
 
-
 R_WIRE_OHM = 1.0
 """Line resistance per segment between neighbouring cells, ohm (our default for a ~um pitch)."""
 R_CONTACT_OHM = 10.0
@@ -202,7 +201,8 @@ def main(argv=None) -> int:
         atomic_write_text(args.out, deck)
     except RRAMError as exc:
         return fail(str(exc))
-    print(f"wrote {args.out}: {rows}x{cols} {args.device} crossbar, all wordlines at the read voltage, 1 ms transient, bitline currents measured (.meas ibl<j>)")
+    print(f"wrote {args.out}: {rows}x{cols} {args.device} crossbar, all wordlines at the read voltage, 1 ms transient, "
+          "bitline currents measured (.meas ibl<j>)")
     return 0
 
 

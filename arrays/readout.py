@@ -3,11 +3,10 @@
 One wordline at a time at the read voltage, the others and all bitlines at 0 V, and the conductance
 from the bitline currents: G_ij = I_bl_j / V_read while wordline i is selected. The reads are one
 ngspice DC sweep over a wordline-select index (reads are steady states: the capacitors carry no
-current), so line resistance and every cell's non-linear I-V act as they would; one sweep costs
-about a tenth of the equivalent transient. Switches a read cannot reach (every one at the nominal
-read voltages, unless device variation moved a threshold there) are frozen into one resistor per
-cell, which they are while they do not move: a 24 x 24 read-out of a written HT-RRAM array drops from
-about 3.6 s (3 s of it loading 13 440 per-cell switch models) to 0.35 s.
+current), so line resistance and every cell's non-linear I-V act as they would, at a fraction of
+the cost of a transient. Switches a read cannot reach (every one at the nominal read voltages,
+unless device variation moved a threshold there) are frozen into one resistor per cell, which they
+are while they do not move, so ngspice loads no per-cell switch models (`benchmarks/README.md`).
 """
 from __future__ import annotations
 

@@ -16,7 +16,6 @@ from compact_models.cli import (
 )
 from compact_models.devices import DEVICES
 from compact_models.errors import RRAMError
-
 from compact_models.protocols import DEFAULT_CYCLES, PROTOCOLS
 
 

@@ -298,8 +298,8 @@ def _exp_law(a: str, b: str, prefactor_ohm: float, v0_V: float, slope_V: float) 
     """B-source current of R = prefactor * exp(-(|V| - v0) / slope), as V * exp(|V| / slope - const).
 
     The same law as V / R with the constants folded into one exponent: ngspice evaluates the
-    expression and its derivatives at every Newton step of every cell, and the folded form halves
-    the array's matrix-load time against the textbook one (measured: 24 x 24 inference transient).
+    expression and its derivatives at every Newton step of every cell, and the folded form has the
+    fewest operations (`benchmarks/README.md` has what it saves).
     """
     v = f"V({a},{b})"
     return f"{v}*exp(abs({v})*{1 / slope_V:.15g}-{v0_V / slope_V + math.log(prefactor_ohm):.15g})"

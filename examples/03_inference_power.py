@@ -15,14 +15,16 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from arrays.mapping import target_states  # noqa: E402
+from arrays.mapping import (
+    counted_devices,  # noqa: E402
+    target_states,  # noqa: E402
+)
 from arrays.netlist import CrossbarParams  # noqa: E402
 from arrays.state import ArrayState, apply_programming_error  # noqa: E402
 from compact_models.base import SwitchCell  # noqa: E402
 from compact_models.ht_rram import HTRRAMParams, ProgrammingError  # noqa: E402
-from arrays.mapping import counted_devices  # noqa: E402
-from snn.data import load_mnist  # noqa: E402
 from power.images import infer_image_power  # noqa: E402
+from snn.data import load_mnist  # noqa: E402
 from snn.models import trained_variants  # noqa: E402
 from snn.spiking import convert  # noqa: E402
 

@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 from arrays.netlist import R_CONTACT_OHM, R_WIRE_OHM
-from compact_models.cli import (add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir,
-                                setup_logging, timestamped)
+from compact_models.cli import add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir, setup_logging, timestamped
 from compact_models.devices import DEVICES
 from compact_models.errors import RRAMError
 

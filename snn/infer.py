@@ -20,8 +20,7 @@ import pandas as pd
 from arrays.mapping import save_levels
 from arrays.nodal import NodalArray
 from arrays.transfer import TRANSFER_COLUMNS, TransferSpec, transfer_layer, write_figures
-from compact_models.cli import (add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir,
-                                setup_logging, timestamped)
+from compact_models.cli import add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir, setup_logging, timestamped
 from compact_models.devices import DEVICES
 from compact_models.errors import ParameterError, RRAMError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure

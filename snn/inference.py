@@ -9,14 +9,14 @@ netlist (switch banks frozen: at 1 V no switch can move):
   power integrator needs (the simulator's own time points).
 * ``quasi-static``: one DC sweep over the time-step index, the wordline drivers selecting each step's
   spikes; capacitors carry no current, so each step's currents are the transient's plateau currents
-  without the edges. About ten times cheaper; validated against the transient in the tests. The sweep
+  without the edges. Far cheaper (`benchmarks/README.md`); validated against the transient in the tests. The sweep
   visits each distinct spike pattern once (an image's 25 steps hold about 16), ordered so that each
   point starts Newton from the most similar pattern before it (`sweep_points`).
 
 In both, the wordlines that never spike in the image (about two thirds of them) carry their cells at
 microvolts, where HT-RRAM's non-linear resistors equal their zero-bias values: those cells get plain
 resistors when the nodal engine bounds the change in every bitline current below 1e-6 of it
-(`arrays.nodal.quiet_rows`), which halves ngspice's matrix-load time.
+(`arrays.nodal.quiet_rows`), which spares ngspice most of its matrix-load work.
 """
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def sweep_points(spikes: np.ndarray) -> tuple:
 
     A DC point depends only on its sources, so equal steps share one point. Starting from all
     wordlines off, each next point is the remaining pattern closest in Hamming distance to the last:
-    Newton starts nearer its solution (measured on 5 test images: 15-30 % fewer iterations).
+    Newton starts nearer its solution, in fewer iterations.
     """
     patterns, step_pattern = np.unique(np.asarray(spikes, dtype=bool), axis=0, return_inverse=True)
     left = list(range(len(patterns)))

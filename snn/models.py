@@ -1,68 +1,54 @@
 """Trained networks with their metadata, cached so that repeated runs do not retrain.
 
-The cache key is the training configuration and the training data's identity (source and a hash of
-the labels and pixels); the cache folder is ``$RRAM_COSIM_CACHE`` or ``~/.cache/rram-cosim``. Each
-variant is saved as ``.npz`` (levels and scales) with a ``.json`` of its metadata (variant, seed,
-data, accuracies), and its second layer as the 24 x 10 level CSV that ``arrays.transfer`` reads.
+The cache key is a content address (`compact_models.store`) of the training configuration and the
+training data's identity (a hash of the labels and pixels); the cache folder is ``$RRAM_COSIM_CACHE``
+or ``~/.cache/rram-cosim``. Each variant is a store record: its levels and scales with its metadata
+(variant, seed, data, accuracies).
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from compact_models.store import cache_record, content_key, read_record, write_record
 from snn.data import MNIST
 from snn.network import QuantisedNet, TrainConfig, make_variant, train_float
 
 logger = logging.getLogger(__name__)
 
 
-def cache_dir() -> Path:
-    from compact_models.io import cache_dir as shared
-
-    return shared("networks")
-
-
 def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:
+    """A hash of the labels and the pixels (at 8 bits): the training data's identity."""
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(y).tobytes())
     h.update(np.ascontiguousarray((x * 255).round().astype(np.uint8)).tobytes())
     return h.hexdigest()[:16]
 
 
-def _key(cfg: TrainConfig, data: MNIST) -> str:
-    text = json.dumps({"cfg": asdict(cfg), "train": data_fingerprint(data.train_x, data.train_y), "v": 1}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def save_net(stem: Path, net: QuantisedNet) -> None:
+    """Store ``net`` as a record at ``stem`` (``stem.npz`` and ``stem.json``)."""
+    write_record(stem, {"levels1": net.levels1, "scale1": float(net.scale1), "levels2": net.levels2,
+                        "scale2": float(net.scale2), "variant": net.variant, "meta": net.meta})
 
 
-def save_net(path: Path, net: QuantisedNet) -> None:
-    """Write ``path``.npz and ``path``.json atomically."""
-    from compact_models.io import atomic_write_json
-
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, levels1=net.levels1, scale1=net.scale1, levels2=net.levels2, scale2=net.scale2)
-    os.replace(tmp, path.with_suffix(".npz"))
-    atomic_write_json(path.with_suffix(".json"), {"variant": net.variant, **net.meta})
-
-
-def load_net(path: Path) -> QuantisedNet:
-    z = np.load(path.with_suffix(".npz"))
-    meta = json.loads(path.with_suffix(".json").read_text())
-    return QuantisedNet(z["levels1"], float(z["scale1"]), z["levels2"], float(z["scale2"]), meta["variant"], meta)
+def load_net(stem: Path) -> QuantisedNet | None:
+    """The network `save_net` stored at ``stem``, or None."""
+    r = read_record(stem)
+    if r is None:
+        return None
+    return QuantisedNet(r["levels1"], r["scale1"], r["levels2"], r["scale2"], r["variant"], r["meta"])
 
 
 def trained_variants(data: MNIST, cfg: TrainConfig = TrainConfig(), variants=("qt", "qtpr"), progress=None) -> dict:
     """The quantised variants trained on ``data.train_*``, from the cache when there."""
-    folder = cache_dir() / _key(cfg, data)
-    out = {}
-    missing = [v for v in variants if not folder.joinpath(v).with_suffix(".json").exists()]
+    key = content_key("network", cfg, data_fingerprint(data.train_x, data.train_y))
+    stems = {v: cache_record("networks", f"{key}-{v}") for v in variants}
+    out = {v: load_net(stems[v]) for v in variants}
+    missing = [v for v in variants if out[v] is None]
     if missing:
-        folder.mkdir(parents=True, exist_ok=True)
         if progress:
             progress(f"training the 784x24x10 network on {data.train_source} ({len(data.train_y)} digits)")
         w1, w2 = train_float(data.train_x, data.train_y, cfg)
@@ -82,8 +68,7 @@ def trained_variants(data: MNIST, cfg: TrainConfig = TrainConfig(), variants=("q
                 "zero_fraction_layer1": float(np.mean(net.levels1 == 0)),
                 "zero_fraction_layer2": float(np.mean(net.levels2 == 0)),
             })
-            save_net(folder / v, net)
-    for v in variants:
-        out[v] = load_net(folder / v)
-        logger.info("network %s from %s", v, folder)
+            save_net(stems[v], net)
+            out[v] = load_net(stems[v])
+    logger.info("networks %s from %s", ", ".join(variants), stems[variants[0]].parent)
     return out

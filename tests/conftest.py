@@ -1,4 +1,5 @@
-"""Test options: slow ngspice tests run only with --slow (the README's test command passes it).
+"""Test options: slow tests run only with --slow (the README's test command passes it); tests marked
+``ngspice`` skip, with the reason, where neither the ngspice shared library nor its binary is found.
 
 The whole session shares one fresh cache folder (``$RRAM_COSIM_CACHE``): every network and every
 transfer is computed at least once per session, never taken from a user's cache, and a transfer
@@ -28,6 +29,14 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
+    if any("ngspice" in item.keywords for item in items):
+        from compact_models import simulator
+
+        if not simulator.available_backends():
+            skip = pytest.mark.skip(reason=f"needs ngspice, which is not found: {simulator.INSTALL_HINT}")
+            for item in items:
+                if "ngspice" in item.keywords:
+                    item.add_marker(skip)
     if config.getoption("--slow") or os.environ.get("RRAM_SLOW_TESTS") == "1":
         return
     skip = pytest.mark.skip(reason="slow: run with --slow")

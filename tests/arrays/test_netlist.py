@@ -14,6 +14,8 @@ from compact_models.base import SwitchCell
 from compact_models.errors import ParameterError
 from compact_models.ht_rram import HTRRAMParams
 
+pytestmark = pytest.mark.ngspice
+
 
 def nodal_bitline_currents(g, v_wl, r_wl, r_bl, r_c):
     """Independent reference: modified nodal analysis of the same resistive crossbar with scipy.

@@ -11,6 +11,8 @@ from compact_models.hfoxsy import HfOxSyParams
 from compact_models.ht_rram import HTRRAMParams
 from snn.inference import bitline_step_currents
 
+pytestmark = pytest.mark.ngspice
+
 DEVICES = {"ht-rram": HTRRAMParams(), "hfoxsy": HfOxSyParams()}
 
 

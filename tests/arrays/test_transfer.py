@@ -7,18 +7,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from arrays import writes
 from arrays.mapping import load_levels, random_levels, save_levels, target_states, weights_from_conductance
 from arrays.netlist import CrossbarParams
-from arrays import writes
 from arrays.programming import TransferConfig, transfer_states
-from arrays.state import ArrayState
 from arrays.schemes import fast_phase
+from arrays.state import ArrayState
 from arrays.writes import split_phase
-from power.main_job import main
 from compact_models.base import DeviceVariation, SwitchCell
 from compact_models.errors import InputFileError, ParameterError
 from compact_models.hfoxsy import HfOxSyParams
 from compact_models.ht_rram import HTRRAMParams, ProgrammingError
+from power.main_job import main
+
+pytestmark = pytest.mark.ngspice
 
 P = HTRRAMParams()
 SMALL = CrossbarParams(rows=8, cols=8)
@@ -278,7 +280,8 @@ def test_hfoxsy_verify_lengthens_trains_against_ir_drop():
     assert e.mean() < -H.transfer_tolerance_nS  # short by more than half a step on average
     res = transfer_states(H, targets, TransferConfig(scheme="fast"), xbar=SMALL, seed=1)
     s = res.summary
-    assert 2 <= s["n_passes"] <= H.transfer_max_passes and s["tolerance_nS"] == pytest.approx(40_399.25)
+    # The tolerance is half a linear step: half the mean of paper 000's 81.077 and 80.520 uS steps.
+    assert 2 <= s["n_passes"] <= H.transfer_max_passes and s["tolerance_nS"] == pytest.approx((81.077 + 80.520) / 4 * 1e3)
     assert s["within_tolerance_fraction"] >= 0.94
     # What remains is the cycle-to-cycle noise of paper 000 (sigma 23.7 uS).
     assert 10_000 < s["rmse_nS"] < 35_000

@@ -7,6 +7,8 @@ import pytest
 
 from compact_models.characterize import main
 
+pytestmark = pytest.mark.ngspice
+
 
 def test_ispp_writes_summary_csv_and_plot(tmp_path, capsys):
     out = tmp_path / "ispp"

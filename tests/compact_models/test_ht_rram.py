@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from compact_models import protocols, simulator
-from compact_models.base import DeviceVariation, SwitchCell
+from compact_models.base import DeviceVariation, SwitchCell, scale_for_read
 from compact_models.errors import ParameterError
-from compact_models.base import scale_for_read
 from compact_models.ht_rram import HTRRAMParams, ProgrammingError
+
+pytestmark = pytest.mark.ngspice
 
 P = HTRRAMParams()
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

@@ -10,6 +10,8 @@ from compact_models.ht_rram import HTRRAMParams
 from compact_models.parallel import run_parallel
 from snn.inference import bitline_step_currents
 
+pytestmark = pytest.mark.ngspice
+
 P = HTRRAMParams()
 XBAR = CrossbarParams()
 
@@ -36,11 +38,13 @@ def test_loky_processes_give_the_serial_results_in_order(reads):
     _same(list(run_parallel(tasks, jobs=2, generator=True)), serial)
 
 
+@pytest.mark.slow
 def test_a_local_dask_cluster_gives_the_serial_results(reads):
     tasks, serial = reads
     _same(run_parallel(tasks, jobs=2, backend="dask"), serial)
 
 
+@pytest.mark.slow
 def test_a_dask_scheduler_address_is_used_and_checked(reads):
     from dask.distributed import LocalCluster
 

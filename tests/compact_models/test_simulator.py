@@ -9,6 +9,8 @@ import pytest
 from compact_models import simulator
 from compact_models.errors import ConvergenceError, NetlistError, ParameterError, SimulatorNotFoundError
 
+pytestmark = pytest.mark.ngspice
+
 DIVIDER = "divider\nV1 in 0 PWL(0 0 1m 2)\nR1 in out 3k\nR2 out 0 1k\n"
 BACKENDS = simulator.available_backends()
 

@@ -10,6 +10,8 @@ from compact_models.ht_rram import HTRRAMParams
 from power.integrator import integrate_power, power_vectors
 from snn.inference import SpikeTiming, spike_pwl
 
+pytestmark = pytest.mark.ngspice
+
 
 def _transient(net, xbar, end_s, step_s):
     return simulator.run(net, f".tran {step_s:.6g} {end_s:.9g} 0 {step_s:.6g}", save=power_vectors(xbar))
@@ -114,12 +116,11 @@ def test_hfoxsy_array_draws_microwatts_and_its_lines_matter():
 
 def test_nodal_quasi_static_power_matches_the_spice_transient():
     """The sweep's power (nodal DC steps, V^2 ramps) against `integrate_power` over ngspice's transient."""
-    from arrays.mapping import random_levels, target_states
+    from arrays.mapping import counted_devices, random_levels, target_states
     from arrays.nodal import NodalArray
     from arrays.state import ArrayState, ideal_cells
-    from power.integrator import quasi_static_power_nW
-    from arrays.mapping import counted_devices
     from power.images import infer_image_power
+    from power.integrator import quasi_static_power_nW
 
     device, xbar = HTRRAMParams(), CrossbarParams()
     levels = random_levels(5)

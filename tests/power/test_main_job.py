@@ -17,6 +17,8 @@ from snn.data import load_mnist
 from snn.inference import SpikeTiming
 from snn.spiking import convert
 
+pytestmark = pytest.mark.ngspice
+
 
 @pytest.fixture(scope="module")
 def main_run(tmp_path_factory):
@@ -28,15 +30,29 @@ def main_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_power_per_class_meets_the_targets(main_run):
-    _out, s = main_run
+    out, s = main_run
     qt, qtpr = s["power_nW_mean"]["qt"], s["power_nW_mean"]["qtpr"]
-    assert 25 < qt < 2500 and 25 < qtpr < 2500  # paper 001: 243 and 222 nW
+    # Bounds from the physics alone: an image's power is its hidden spikes, each a 1 V plateau of pulse_s
+    # (plus two edges of edge_s) in a step_s window, times the conductance of the spiking wordline's 20
+    # devices; that conductance lies between the smallest and the largest row sum of the transferred layer.
+    timing = SpikeTiming()
+    images = pd.read_csv(out / "images.csv")
+    for v in ("qt", "qtpr"):
+        cells = pd.read_csv(out / f"transfer_{v}.csv")
+        rows = cells[cells.side != "unused"].groupby("wordline").final_nS.sum()
+        mine = images[images.variant == v]
+        per_spike = mine.n_hidden_spikes / (25 * timing.step_s)
+        assert np.all(mine.array_power_nW >= per_spike * rows.min() * timing.pulse_s)
+        assert np.all(mine.array_power_nW <= per_spike * rows.max() * (timing.pulse_s + 2 * timing.edge_s))
+        assert s["power_nW_mean"][v] == pytest.approx(mine.array_power_nW.mean(), rel=1e-12)
     assert qtpr < qt
     per = s["power_nW_per_class"]
     assert sorted(per["qt"]) == [str(c) for c in range(10)]
     assert sum(per["qtpr"][c] < per["qt"][c] for c in per["qt"]) >= 9
     assert s["n_images"] == 30 and s["images_per_class"] == 3
-    assert s["power_reduction_percent"] == pytest.approx(100 * (1 - qtpr / qt))
+    # QT & PR prunes 40 % of the weights: fewer, smaller partner pairs draw less, by some percent
+    # (paper 001: 8.6 %), far from the 40 % of the weights removed.
+    assert 2 < s["power_reduction_percent"] < 40
     for v in ("qt", "qtpr"):
         t = s["transfer"][v]
         assert t["within_2nS_fraction"] >= 0.94 and t["within_4nS_fraction"] == 1.0 and t["rmse_nS"] <= 1.2

@@ -8,10 +8,12 @@ import pytest
 from compact_models.parallel import Parallelism
 from power.sweep import METRICS, main, summarize
 
+pytestmark = pytest.mark.ngspice
+
 
 @pytest.mark.slow
 def test_programming_error_sweep_reports_every_metric_and_resumes(mnist_dir, tmp_path):
-    """sigma 1.06 nS is the device's own (the main job's transfer, shared through the cache); 0 writes exactly."""
+    """Sigma 1.06 nS is the device's own (the main job's transfer, shared through the cache); 0 writes exactly."""
     if mnist_dir is None:
         pytest.skip("needs the official test set in ../shared/data/mnist")
     out = tmp_path / "sweep"

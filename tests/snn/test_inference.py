@@ -6,17 +6,18 @@ import pytest
 
 from arrays.mapping import random_levels, target_states
 from arrays.netlist import CrossbarParams
-from arrays.state import ArrayState, apply_programming_error
 from arrays.readout import read_conductance_S
+from arrays.state import ArrayState, apply_programming_error
 from compact_models.base import SwitchCell
 from compact_models.ht_rram import HTRRAMParams, ProgrammingError
-from snn import models
-from snn.data import load_mnist
-from snn.infer import main, run_inference
-from snn import inference
 from compact_models.parallel import Parallelism
 from power.images import infer_image_power
+from snn import inference, models
+from snn.data import load_mnist
+from snn.infer import main, run_inference
 from snn.inference import bitline_step_currents, classify, inference_netlist
+
+pytestmark = pytest.mark.ngspice
 
 P = HTRRAMParams()
 XBAR = CrossbarParams()
