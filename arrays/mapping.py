@@ -35,9 +35,22 @@ def load_levels(path: Path, shape: tuple = (N_HIDDEN, N_CLASSES)) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"weight file {path} does not exist; give a CSV of {shape[0]} rows x {shape[1]} integer levels in -7..7")
+    try:
+        rows = _level_rows(path, shape)
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path} is not a text CSV (not UTF-8); give a CSV of {shape[0]} rows x {shape[1]} "
+                             "integer levels in -7..7") from None
+    except csv.Error as exc:
+        raise InputFileError(f"{path} is not a readable CSV ({exc}); give {shape[0]} rows x {shape[1]} integer levels") from None
+    if len(rows) != shape[0]:
+        raise InputFileError(f"{path}: {len(rows)} rows of levels; expected {shape[0]} (one per hidden neuron)")
+    return np.array(rows, dtype=int)
+
+
+def _level_rows(path: Path, shape: tuple) -> list:
     rows = []
     seen_line = False
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         for lineno, row in enumerate(csv.reader(fh), 1):
             if not row or row[0].lstrip().startswith("#") or all(not c.strip() for c in row):
                 continue
@@ -59,9 +72,7 @@ def load_levels(path: Path, shape: tuple = (N_HIDDEN, N_CLASSES)) -> np.ndarray:
             if len(values) != shape[1]:
                 raise InputFileError(f"{path}: row {lineno} has {len(values)} values; expected {shape[1]} (one per class)")
             rows.append(values)
-    if len(rows) != shape[0]:
-        raise InputFileError(f"{path}: {len(rows)} rows of levels; expected {shape[0]} (one per hidden neuron)")
-    return np.array(rows, dtype=int)
+    return rows
 
 
 def _is_number(text: str) -> bool:

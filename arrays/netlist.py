@@ -182,25 +182,29 @@ def parse_size(text: str) -> tuple:
 
 
 def main(argv=None) -> int:
-    from compact_models.cli import fail
-    from compact_models.errors import RRAMError
-    from compact_models.io import atomic_write_text
+    from compact_models.cli import run_guarded
 
     args = build_parser().parse_args(argv)
+    return run_guarded(lambda: _write_netlist(args))
+
+
+def _write_netlist(args) -> int:
+    from compact_models.cli import check_out_file
+    from compact_models.io import atomic_write_text
+
+    rows, cols = parse_size(args.size)
+    xbar = CrossbarParams(rows=rows, cols=cols, r_wire_wl_ohm=args.r_wire_ohm, r_wire_bl_ohm=args.r_wire_ohm,
+                          r_contact_ohm=args.r_contact_ohm)
+    device = device_params(args.device)
+    check_out_file(args.out)
+    read = f"PWL(0 0 1u {device.read_V:g} 1m {device.read_V:g})"
+    net = device_array_netlist(device, xbar, reset_cells(xbar), [read] * rows, ["0"] * cols)
+    meas = "".join(f".meas tran ibl{j} avg i(vbl{j}) from=0.5m to=1m\n" for j in range(cols))
+    deck = net + ".tran 10u 1m\n" + meas + ".end\n"
     try:
-        rows, cols = parse_size(args.size)
-        xbar = CrossbarParams(rows=rows, cols=cols, r_wire_wl_ohm=args.r_wire_ohm, r_wire_bl_ohm=args.r_wire_ohm,
-                              r_contact_ohm=args.r_contact_ohm)
-        device = device_params(args.device)
-        read = f"PWL(0 0 1u {device.read_V:g} 1m {device.read_V:g})"
-        net = device_array_netlist(device, xbar, reset_cells(xbar), [read] * rows, ["0"] * cols)
-        meas = "".join(f".meas tran ibl{j} avg i(vbl{j}) from=0.5m to=1m\n" for j in range(cols))
-        deck = net + ".tran 10u 1m\n" + meas + ".end\n"
-        if args.out.parent and not args.out.parent.exists():
-            raise ParameterError(f"--out {args.out}: folder {args.out.parent} does not exist")
         atomic_write_text(args.out, deck)
-    except RRAMError as exc:
-        return fail(str(exc))
+    except OSError as exc:
+        raise ParameterError(f"--out {args.out} cannot be written ({exc.strerror}); choose another file") from None
     print(f"wrote {args.out}: {rows}x{cols} {args.device} crossbar, all wordlines at the read voltage, 1 ms transient, "
           "bitline currents measured (.meas ibl<j>)")
     return 0

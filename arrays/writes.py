@@ -123,8 +123,12 @@ def run_parts(state: ArrayState, parts: list, freeze: bool = True) -> list:
         starts.append(_states_after(dev, starts[-1], nominal_stack_V(part)))
     # Threads only wait on the ngspice processes; the shared library is never entered from two threads.
     with ThreadPoolExecutor(len(parts)) as pool:
-        runs = list(pool.map(lambda k: _simulate_phase(state, starts[k], parts[k], "subprocess", freeze)[0],
-                             range(len(parts))))
+        try:
+            runs = list(pool.map(lambda k: _simulate_phase(state, starts[k], parts[k], "subprocess", freeze)[0],
+                                 range(len(parts))))
+        except KeyboardInterrupt:
+            simulator.stop_subprocesses()  # the threads' ngspice processes end now, not at the end of their parts
+            raise
     cells = state.cells
     for k, part in enumerate(parts):
         v = runs[k]

@@ -8,14 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from compact_models.cli import (
-    add_common_arguments,
-    fail,
-    prepare_out_dir,
-    setup_logging,
-)
+from compact_models.cli import add_common_arguments, add_overwrite_argument, prepare_out_dir, run_guarded, setup_logging, timestamped
 from compact_models.devices import DEVICES
-from compact_models.errors import RRAMError
 from compact_models.protocols import DEFAULT_CYCLES, PROTOCOLS
 
 
@@ -37,30 +31,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--d2d-ron-sigma", type=float, default=0.0,
                         help="device-to-device spread of ln(RON) (0 = nominal device)")
     parser.add_argument("--d2d-vt-sigma-V", type=float, default=0.0, help="device-to-device spread of VT, V")
-    parser.add_argument("--out", type=Path, default=Path("characterization"), help="output folder")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: a new folder runs/characterize-<protocol>-<time>)")
+    add_overwrite_argument(parser)
     add_common_arguments(parser)
     return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    if args.cycles is not None and args.cycles < 1:
-        return fail(f"--cycles {args.cycles} is not allowed: give a whole number of at least 1")
-    try:
-        from compact_models.base import DeviceVariation
-        from compact_models.devices import device_params
-        from compact_models.protocols import run_protocol
+    return run_guarded(lambda: _characterize(args))
 
-        params = device_params(args.device)
-        protocol = args.protocol or params.protocols[0]
-        variation = DeviceVariation(ron_sigma_rel=args.d2d_ron_sigma, vt_sigma_V=args.d2d_vt_sigma_V)
-        out = prepare_out_dir(args.out)
-        result = run_protocol(params, protocol, args.cycles, seed=args.seed, variation=variation)
-        write_result(out, params, result)
-    except RRAMError as exc:
-        return fail(str(exc))
+
+def _characterize(args) -> int:
+    from compact_models.base import DeviceVariation
+    from compact_models.devices import device_params
+    from compact_models.protocols import check_arguments, run_protocol
+    from compact_models.store import RunState, spec_fields
+
+    params = device_params(args.device)
+    protocol = args.protocol or params.protocols[0]
+    check_arguments(params, protocol, args.cycles, args.seed)
+    variation = DeviceVariation(ron_sigma_rel=args.d2d_ron_sigma, vt_sigma_V=args.d2d_vt_sigma_V)
+    out = prepare_out_dir(args.out or timestamped(f"characterize-{protocol}"))
+    RunState(out, "characterization", {"device": spec_fields(params), "protocol": protocol, "cycles": args.cycles,
+                                       "seed": args.seed, "variation": spec_fields(variation)}, overwrite=args.overwrite)
+    result = run_protocol(params, protocol, args.cycles, seed=args.seed, variation=variation)
+    write_result(out, params, result)
     print(f"wrote {out}/summary.json ({args.device}, {protocol})")
     for key, value in result.summary.items():
         if not isinstance(value, list):

@@ -7,11 +7,21 @@ import os
 import sys
 from pathlib import Path
 
-from compact_models.errors import ParameterError
+from compact_models.errors import InputFileError, ParameterError, RRAMError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+"""The commands' exit codes: done; the toolkit or the system failed (ngspice, a full disk); a mistake in
+the command (a flag, a value, an input file); interrupted (Ctrl-C)."""
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite``: clear an ``--out`` folder that holds another run before this one writes there."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="if --out holds a run of another kind or with other settings, clear it first (default: refuse)")
 
 
 def add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,10 +52,29 @@ def setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def fail(message: str) -> int:
+def fail(message: str, code: int = EXIT_USAGE) -> int:
     """Print a one-line error for the user and return the exit code."""
     print(f"error: {message}", file=sys.stderr)
-    return 2
+    return code
+
+
+def run_guarded(work, interrupted: str = "stopped; nothing of this run is kept") -> int:
+    """Run ``work()`` (which returns an exit code) and turn the toolkit's errors into one line and an exit code.
+
+    ``interrupted`` is what a Ctrl-C leaves (whether and how the run resumes).
+    """
+    try:
+        return work()
+    except (ParameterError, InputFileError) as exc:
+        return fail(str(exc), EXIT_USAGE)
+    except RRAMError as exc:
+        return fail(str(exc), EXIT_ERROR)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return fail(f"{exc.strerror or exc}{where}; free space or choose another --out, then run again", EXIT_ERROR)
+    except KeyboardInterrupt:
+        print(f"interrupted: {interrupted}", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def prepare_out_dir(out: Path) -> Path:
@@ -62,4 +91,33 @@ def prepare_out_dir(out: Path) -> Path:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ParameterError(f"--out {out} cannot be created ({exc.strerror}); choose another folder") from None
+    _check_writable(out)
     return out
+
+
+def check_out_file(path: Path) -> None:
+    """Refuse an output file that is a folder, or whose folder is missing, a file, or cannot be written."""
+    path = Path(path)
+    if path.is_dir():
+        raise ParameterError(f"--out {path} is a folder; name a file in it")
+    parent = path.parent
+    if not parent.exists():
+        raise ParameterError(f"--out {path}: folder {parent} does not exist; create it or choose another file")
+    if not parent.is_dir():
+        raise ParameterError(f"--out {path}: {parent} is a file, not a folder; choose another file")
+    try:
+        _check_writable(parent)
+    except ParameterError:
+        raise ParameterError(f"--out {path} cannot be written in {parent}; choose another file") from None
+
+
+def _check_writable(folder: Path) -> None:
+    """Write and remove a probe file: permissions alone do not tell (root, read-only mounts, /sys)."""
+    import secrets
+
+    probe = folder / f".rram-cosim-probe-{secrets.token_hex(4)}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ParameterError(f"--out {folder} cannot be written ({exc.strerror}); choose another folder") from None

@@ -53,7 +53,7 @@ def _run(params, cell, wave: Waveform, max_step_s: float, extra=None, save_volta
 
 def _check_cycles(cycles: int) -> int:
     if not isinstance(cycles, (int, np.integer)) or isinstance(cycles, bool) or cycles < 1 or cycles > 10000:
-        raise ParameterError(f"cycles={cycles!r} must be a whole number from 1 to 10000")
+        raise ParameterError(f"--cycles {cycles!r} is not allowed: give a whole number from 1 to 10000")
     return int(cycles)
 
 
@@ -269,11 +269,25 @@ def run_protocol(device, protocol: str, cycles: int | None = None, seed: int = 0
     from compact_models.devices import device_params
 
     params = device_params(device) if isinstance(device, str) else device
+    check_arguments(params, protocol, cycles, seed)
+    run = {"dc": dc_sweep, "ispp": ispp, "states": state_stability, "pulse-train": pulse_trains}[protocol]
+    return run(params, cycles=DEFAULT_CYCLES[protocol] if cycles is None else cycles, seed=seed, variation=variation)
+
+
+def check_arguments(params, protocol: str, cycles: int | None, seed) -> None:
+    """Refuse an unknown or inapplicable protocol, a cycle count below 1 and a seed that is not a whole number >= 0."""
     if protocol not in PROTOCOLS:
         raise ParameterError(f"protocol {protocol!r} is unknown; choose one of {', '.join(PROTOCOLS)}")
     _check_supported(params, protocol)
-    run = {"dc": dc_sweep, "ispp": ispp, "states": state_stability, "pulse-train": pulse_trains}[protocol]
-    return run(params, cycles=DEFAULT_CYCLES[protocol] if cycles is None else cycles, seed=seed, variation=variation)
+    if cycles is not None:
+        _check_cycles(cycles)
+    check_seed(seed)
+
+
+def check_seed(seed) -> None:
+    """A seed is None or a whole number >= 0 (numpy's rule), named in the error."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ParameterError(f"--seed {seed!r} must be a whole number of at least 0")
 
 
 def _check_supported(params, protocol: str) -> None:

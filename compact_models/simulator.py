@@ -154,15 +154,19 @@ def _first_line_with(output: str, pat: str) -> str:
     return pat
 
 
+DECK_TITLE = "* rram-cosim deck"
+"""The first line of every deck: ngspice takes a deck's first line as its title, never as an element."""
+
+
 def complete_deck(netlist: str, analysis: str, save: Sequence[str] | None, options: str = "") -> str:
-    """Return the full deck: netlist, options, save lines, the analysis, ``.end``."""
+    """Return the full deck: our title line, the netlist, options, save lines, the analysis, ``.end``."""
     analysis = analysis.strip()
     if not analysis.startswith("."):
         analysis = "." + analysis
     kind = analysis.split()[0][1:].lower()
     if kind not in ("tran", "op", "dc"):
         raise ParameterError(f"analysis {analysis!r} is not supported; use '.tran', '.op' or '.dc'")
-    lines = [netlist.rstrip()]
+    lines = [DECK_TITLE, netlist.rstrip()]
     if options:
         lines.append(options.strip())
     if save:
@@ -187,6 +191,9 @@ class _SharedBackend:
             self.ng = _QuietNgSpice.create(NgSpiceShared, lib)
         except (OSError, ImportError) as exc:
             raise SimulatorNotFoundError(f"cannot load the ngspice shared library ({exc}); {INSTALL_HINT}") from None
+        except AttributeError as exc:
+            raise SimulatorNotFoundError(f"{lib} was loaded but is not libngspice ({exc}); point NGSPICE_LIBRARY_PATH "
+                                         "at the ngspice shared library (libngspice.so) or unset it") from None
         self.version = getattr(self.ng, "_ngspice_version", None)
 
     @classmethod
@@ -331,6 +338,17 @@ def _ngspice_binary() -> str | None:
     return exe if exe and os.path.exists(exe) else None
 
 
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_subprocesses() -> None:
+    """Kill every ngspice subprocess this process is waiting for (from any thread): a Ctrl-C acts at once."""
+    with _LIVE_LOCK:
+        for proc in _LIVE:
+            proc.kill()
+
+
 def _run_subprocess(deck: str, kind: str, timeout_s: float | None) -> SimResult:
     exe = _ngspice_binary()
     if exe is None:
@@ -339,17 +357,24 @@ def _run_subprocess(deck: str, kind: str, timeout_s: float | None) -> SimResult:
         cir = Path(tmp) / "deck.cir"
         raw = Path(tmp) / "out.raw"
         cir.write_text(deck)
+        proc = subprocess.Popen([exe, "-b", "-r", str(raw), str(cir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=tmp)
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
         try:
-            proc = subprocess.run(
-                [exe, "-b", "-r", str(raw), str(cir)],
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                cwd=tmp,
-            )
+            stdout, stderr = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
             raise SimulationError(f"ngspice ran longer than {timeout_s} s and was stopped") from None
-        out = proc.stdout + "\n" + proc.stderr
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
+        out = stdout + "\n" + stderr
         err = _classify_failure(out, "the run")
         if err is not None:
             raise err
@@ -398,7 +423,9 @@ def _resolve_backend(backend: str) -> str:
     if backend != "auto":
         return backend
     env = os.environ.get("RRAM_SPICE_BACKEND")
-    if env in ("shared", "subprocess"):
+    if env is not None:
+        if env not in ("shared", "subprocess"):
+            raise ParameterError(f"RRAM_SPICE_BACKEND={env!r} is not one of shared, subprocess; fix or unset it")
         return env
     try:
         _SharedBackend.get()

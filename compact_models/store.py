@@ -114,25 +114,32 @@ def read_record(stem: Path):
 
 
 class RunState:
-    """Finished steps of a run kept in ``out/.state``, valid only for the spec the run was made with.
+    """An output folder owned by one run: its spec in ``out/.state/spec.json``, and its finished steps.
 
     ``spec`` is a JSON-able description of everything that decides the run's results. A folder made
-    with another spec (or by another kind of run) is refused with the differing fields named.
+    by another kind of run or with another spec is refused with the differing fields named, unless
+    ``overwrite``, which clears that run's folder first; a folder holding files of no run is never
+    taken. The same spec again resumes (or rewrites the same files).
     """
 
-    def __init__(self, out: Path | None, kind: str, spec: dict):
+    def __init__(self, out: Path | None, kind: str, spec: dict, overwrite: bool = False):
         self.dir = None if out is None else Path(out) / ".state"
         if self.dir is None:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
+        out = Path(out)
         meta = json.loads(json.dumps(jsonable({"kind": kind, "schema": SCHEMA_VERSION, "spec": spec})))
         path = self.dir / "spec.json"
         if path.exists():
             old = json.loads(path.read_text())
             if old != meta:
-                raise ParameterError(f"--out {out} holds a run with other settings "
-                                     f"({_diff(old, meta)}); choose a new --out or repeat that run's settings to resume it")
-        else:
+                if not overwrite:
+                    raise ParameterError(f"--out {out} holds a run with other settings ({_diff(old, meta)}); choose a new "
+                                         "--out, repeat that run's settings to resume it, or add --overwrite to clear it")
+                _clear(out)
+        elif out.exists() and any(p.name != ".state" for p in out.iterdir()):
+            raise ParameterError(f"--out {out} holds files of no rram-cosim run; choose a new or empty folder")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
             atomic_write_text(path, json.dumps(meta, indent=2) + "\n")
 
     def load(self, name: str):
@@ -144,6 +151,17 @@ class RunState:
         if self.dir is not None:
             (self.dir / name).parent.mkdir(parents=True, exist_ok=True)
             write_record(self.dir / name, obj)
+
+
+def _clear(out: Path) -> None:
+    """Remove everything in the run folder ``out`` (it holds a run's spec: nothing else lives there)."""
+    import shutil
+
+    for p in out.iterdir():
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
 
 
 def _diff(old: dict, new: dict) -> str:

@@ -17,9 +17,18 @@ import time
 from pathlib import Path
 
 from arrays.netlist import R_CONTACT_OHM, R_WIRE_OHM
-from compact_models.cli import add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir, setup_logging, timestamped
+from compact_models.cli import (
+    add_common_arguments,
+    add_overwrite_argument,
+    add_parallel_arguments,
+    parallelism_from,
+    prepare_out_dir,
+    run_guarded,
+    setup_logging,
+    timestamped,
+)
 from compact_models.devices import DEVICES
-from compact_models.errors import RRAMError
+from compact_models.errors import ParameterError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--r-contact-ohm", type=float, default=R_CONTACT_OHM, help="contact/driver resistance, ohm")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: a new folder under runs/); an interrupted run resumes in it")
+    add_overwrite_argument(parser)
     add_common_arguments(parser)
     return parser
 
@@ -57,23 +67,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    try:
-        if args.images_per_class < 1:
-            return fail(f"--images-per-class {args.images_per_class} must be at least 1")
-        from arrays.transfer import TransferSpec
+    if args.weights is not None:
+        return run_guarded(lambda: _transfer_only(args, *_spec(args)))
+    return run_guarded(lambda: _study(args, *_spec(args)),
+                       interrupted="finished steps are kept; run the same command with the same --out to resume")
 
-        spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS,
-                            zero_state=args.zero_state, max_passes=args.max_passes, r_wire_ohm=args.r_wire_ohm,
-                            r_contact_ohm=args.r_contact_ohm)
-        parallelism = parallelism_from(args, notify=_log)
-        if args.weights is not None:
-            return _transfer_only(args, spec, parallelism)
-        return _study(args, spec, parallelism)
-    except RRAMError as exc:
-        return fail(str(exc))
-    except KeyboardInterrupt:
-        print("interrupted: finished steps are kept; run the same command with the same --out to resume", file=sys.stderr)
-        return 130
+
+def _spec(args) -> tuple:
+    """The transfer spec and the parallelism of the command, checked before any work starts."""
+    from arrays.transfer import TransferSpec
+
+    if args.images_per_class < 1:
+        raise ParameterError(f"--images-per-class {args.images_per_class} must be at least 1")
+    spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS,
+                        zero_state=args.zero_state, max_passes=args.max_passes, r_wire_ohm=args.r_wire_ohm,
+                        r_contact_ohm=args.r_contact_ohm)
+    return spec, parallelism_from(args, notify=_log)
 
 
 def _log(message: str) -> None:
@@ -83,13 +92,14 @@ def _log(message: str) -> None:
 def _study(args, spec, parallelism) -> int:
     from power.report import format_table, write_study
     from power.study import StudyConfig, run_study
-    from snn.data import load_mnist
+    from snn.data import images_per_class, load_mnist
 
     cfg = StudyConfig(transfer=spec, images_per_class=args.images_per_class)
     data = load_mnist(args.mnist_dir)  # a bad --mnist-dir fails before any folder is made
+    images_per_class(data.test_y, cfg.images_per_class, cfg.seed)  # and so does asking for too many images
     out = prepare_out_dir(args.out or timestamped(f"power-{args.scheme}"))
     t0 = time.perf_counter()
-    result = run_study(cfg, data, parallelism=parallelism, out=out, progress=_log)
+    result = run_study(cfg, data, parallelism=parallelism, out=out, progress=_log, overwrite=args.overwrite)
     write_study(out, result)
     s = result.summary
     print(f"average array power per MNIST class, {s['n_images']} test images ({s['images_per_class']} per class), "
@@ -105,9 +115,11 @@ def _study(args, spec, parallelism) -> int:
 def _transfer_only(args, spec, parallelism) -> int:
     from arrays.mapping import load_levels, random_levels
     from arrays.transfer import transfer_layer, write_transfer
+    from compact_models.store import RunState, spec_fields
 
     levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
     out = prepare_out_dir(args.out or timestamped(f"transfer-{args.scheme}"))
+    RunState(out, "transfer", {"transfer": spec_fields(spec), "levels": levels.tolist()}, overwrite=args.overwrite)
     bar = _progress_bar(spec.max_passes or spec.params.transfer_max_passes)
     layer = transfer_layer(levels, spec, processes=parallelism.jobs, progress=bar)
     bar.close()
@@ -116,7 +128,10 @@ def _transfer_only(args, spec, parallelism) -> int:
     print(f"{s['scheme']} transfer of {s['n_cells']} cells into {out}:")
     print(f"  within 2 nS {s['within_2nS_fraction']:.1%}, within 4 nS {s['within_4nS_fraction']:.1%}, "
           f"RMSE {s['rmse_nS']:.3f} nS, MAE {s['mae_nS']:.3f} nS")
-    print(f"  {s['n_pulses']} pulses in {s['n_passes']} passes, ngspice wall time {s['sim_wall_s']:.1f} s")
+    if layer.loaded_s is None:
+        print(f"  {s['n_pulses']} pulses in {s['n_passes']} passes, ngspice wall time {s['sim_wall_s']:.1f} s")
+    else:
+        print(f"  {s['n_pulses']} pulses in {s['n_passes']} passes, loaded from the cache in {layer.loaded_s:.2f} s")
     return 0
 
 

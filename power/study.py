@@ -65,17 +65,18 @@ class StudyResult:
 
 
 def run_study(cfg: StudyConfig = StudyConfig(), data=None, parallelism: Parallelism = Parallelism(),
-              out: Path | None = None, spice_backend: str = "auto", progress=None) -> StudyResult:
+              out: Path | None = None, spice_backend: str = "auto", progress=None, overwrite: bool = False) -> StudyResult:
     """Transfer both networks' second layers and measure the inference power of the same test images.
 
     ``data`` is an `snn.data.MNIST`, or a folder of IDX files, or None for the embedded sample. The
     transfers and images run as ``parallelism`` says (local processes or a Dask cluster). With ``out``
-    every finished step is kept in ``out/.state`` and a repeated call with the same spec carries on.
+    every finished step is kept in ``out/.state`` and a repeated call with the same spec carries on;
+    a folder made with another spec is refused, or cleared first with ``overwrite``.
     """
     say = progress or (lambda _m: None)
     if not isinstance(data, MNIST):
         data = load_mnist(data)
-    state = RunState(out, "power-study", {"config": spec_fields(cfg), "data": data.describe()})
+    state = RunState(out, "power-study", {"config": spec_fields(cfg), "data": data.describe()}, overwrite)
     spec = cfg.transfer
     device = spec.params
     xbar = spec.crossbar

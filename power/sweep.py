@@ -28,9 +28,18 @@ from arrays.netlist import R_CONTACT_OHM
 from arrays.nodal import NodalArray
 from arrays.transfer import TransferSpec, transfer_layer
 from compact_models.base import DeviceVariation
-from compact_models.cli import add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir, setup_logging, timestamped
+from compact_models.cli import (
+    add_common_arguments,
+    add_overwrite_argument,
+    add_parallel_arguments,
+    parallelism_from,
+    prepare_out_dir,
+    run_guarded,
+    setup_logging,
+    timestamped,
+)
 from compact_models.devices import DEVICES
-from compact_models.errors import ParameterError, RRAMError
+from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 from compact_models.parallel import Parallelism
 from compact_models.store import RunState, spec_fields
@@ -123,18 +132,19 @@ def run_point(levels: np.ndarray, hidden: np.ndarray, labels: np.ndarray, cfg: S
 
 
 def run_sweep(cfg: SweepConfig = SweepConfig(), data=None, parallelism: Parallelism = Parallelism(),
-              out: Path | None = None, progress=None) -> pd.DataFrame:
+              out: Path | None = None, progress=None, overwrite: bool = False) -> pd.DataFrame:
     """All points of ``cfg``, as ``parallelism`` says (local processes or a Dask cluster); the long-format DataFrame.
 
     With ``out``, every finished point is kept in ``out/.state`` and a repeated call with the same
-    sweep (parameter, values, seeds, images, variant, device, data) carries on; another is refused.
+    sweep (parameter, values, seeds, images, variant, device, data) carries on; another is refused
+    (or its folder cleared first with ``overwrite``).
     """
     say = progress or (lambda _m: None)
     if not isinstance(data, MNIST):
         data = load_mnist(data)
     if cfg.n_images > len(data.test_y):
         raise ParameterError(f"--images {cfg.n_images} is more than the {len(data.test_y)} test images")
-    state = RunState(out, "sweep", {"config": spec_fields(cfg), "data": data.describe()})
+    state = RunState(out, "sweep", {"config": spec_fields(cfg), "data": data.describe()}, overwrite)
     net = trained_variants(data, variants=(cfg.variant,), progress=say)[cfg.variant]
     levels = np.asarray(net.levels2)
     hidden = convert(net, data.train_x).hidden_spikes(data.test_x[: cfg.n_images])
@@ -220,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_parallel_arguments(parser)
     parser.add_argument("--mnist-dir", default=None, help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new folder under runs/); rerun to resume")
+    add_overwrite_argument(parser)
     add_common_arguments(parser)
     return parser
 
@@ -227,20 +238,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    try:
-        values = tuple(args.values) if args.values else PARAMETERS[args.parameter][1]
-        if args.parameter == "size":
-            values = tuple(int(v) if float(v).is_integer() else v for v in values)
-        cfg = SweepConfig(parameter=args.parameter, values=values, seeds=args.seeds, n_images=args.images,
-                          variant=args.variant, device=args.device)
-        say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
-        parallelism = parallelism_from(args, notify=say)
-        data = load_mnist(args.mnist_dir)
-        out = prepare_out_dir(args.out or timestamped(f"sweep-{args.parameter}"))
-        long = run_sweep(cfg, data, parallelism, out, progress=say)
-        write_sweep(out, long, cfg)
-    except RRAMError as exc:
-        return fail(str(exc))
+    return run_guarded(lambda: _sweep(args),
+                       interrupted="finished points are kept; run the same command with the same --out to resume")
+
+
+def _sweep(args) -> int:
+    values = tuple(args.values) if args.values else PARAMETERS[args.parameter][1]
+    if args.parameter == "size":
+        values = tuple(int(v) if float(v).is_integer() else v for v in values)
+    cfg = SweepConfig(parameter=args.parameter, values=values, seeds=args.seeds, n_images=args.images,
+                      variant=args.variant, device=args.device)
+    say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
+    parallelism = parallelism_from(args, notify=say)
+    data = load_mnist(args.mnist_dir)
+    if cfg.n_images > len(data.test_y):
+        raise ParameterError(f"--images {cfg.n_images} is more than the {len(data.test_y)} test images")
+    out = prepare_out_dir(args.out or timestamped(f"sweep-{args.parameter}"))
+    long = run_sweep(cfg, data, parallelism, out, progress=say, overwrite=args.overwrite)
+    write_sweep(out, long, cfg)
     table = summarize(long).pivot(index="parameter_value", columns="metric", values="mean")[list(METRICS)]
     print(table.to_string(float_format=lambda x: f"{x:.4g}"))
     print(f"wrote {out}")

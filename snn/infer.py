@@ -20,11 +20,22 @@ import pandas as pd
 from arrays.mapping import save_levels
 from arrays.nodal import NodalArray
 from arrays.transfer import TRANSFER_COLUMNS, TransferSpec, transfer_layer, write_figures
-from compact_models.cli import add_common_arguments, add_parallel_arguments, fail, parallelism_from, prepare_out_dir, setup_logging, timestamped
+from compact_models.cli import (
+    add_common_arguments,
+    add_overwrite_argument,
+    add_parallel_arguments,
+    fail,
+    parallelism_from,
+    prepare_out_dir,
+    run_guarded,
+    setup_logging,
+    timestamped,
+)
 from compact_models.devices import DEVICES
-from compact_models.errors import ParameterError, RRAMError
+from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 from compact_models.parallel import Parallelism
+from compact_models.store import RunState, spec_fields
 from snn.data import images_per_class as pick
 from snn.inference import MODES, classify, infer_image, spike_V, write_spike_pwl
 from snn.spiking import convert
@@ -175,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sigma-nS", type=float, default=None, help="programming-error sigma, nS (default: the device's, 1.06 nS for HT-RRAM)")
     parser.add_argument("--mnist-dir", default=None, help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: a new folder under runs/)")
+    add_overwrite_argument(parser)
     add_common_arguments(parser)
     return parser
 
@@ -197,24 +209,30 @@ def _image_index(images: str | None, n_test: int) -> np.ndarray | None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    return run_guarded(lambda: _infer(args), interrupted="stopped; nothing of this run is kept (transfers already "
+                                                        "finished stay in the cache)")
+
+
+def _infer(args) -> int:
+    from snn.data import load_mnist
+    from snn.models import trained_variants
+
+    say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
     if args.images_per_class < 1:
         return fail(f"--images-per-class {args.images_per_class} must be at least 1")
-    try:
-        say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
-        parallelism = parallelism_from(args, notify=say)
-        spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS)
-        from snn.data import load_mnist
-        from snn.models import trained_variants
-
-        data = load_mnist(args.mnist_dir)
-        index = _image_index(args.images, len(data.test_y))
-        out = prepare_out_dir(args.out or timestamped(f"infer-{args.variant}"))
-        net = trained_variants(data, variants=(args.variant,), progress=say)[args.variant]
-        run = run_inference(data, net, args.variant, args.images_per_class, spec, parallelism, args.mode, progress=say,
-                            image_index=index, engine=args.engine)
-        write_run(out, run)
-    except RRAMError as exc:
-        return fail(str(exc))
+    parallelism = parallelism_from(args, notify=say)
+    spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS)
+    data = load_mnist(args.mnist_dir)
+    index = _image_index(args.images, len(data.test_y))
+    if index is None:  # every argument is checked before any work starts
+        index = pick(data.test_y, args.images_per_class, args.seed)
+    out = prepare_out_dir(args.out or timestamped(f"infer-{args.variant}"))
+    RunState(out, "inference", {"transfer": spec_fields(spec), "variant": args.variant, "images": [int(i) for i in index],
+                                "engine": args.engine, "mode": args.mode, "data": data.describe()}, overwrite=args.overwrite)
+    net = trained_variants(data, variants=(args.variant,), progress=say)[args.variant]
+    run = run_inference(data, net, args.variant, args.images_per_class, spec, parallelism, args.mode, progress=say,
+                        image_index=index, engine=args.engine)
+    write_run(out, run)
     s = run.summary
     print(f"{args.variant}: accuracy on the array {s['accuracy']:.4f} ({s['n_images']} images, {s['engine']}), ideal SNN "
           f"{s['snn_ideal_accuracy']:.3f}, ANN {s['ann_accuracy']:.4f} ({s['ann_accuracy_n_images']} images); wrote {out}")

@@ -99,6 +99,8 @@ class LayerTransfer:
     result: TransferResult
     levels: np.ndarray
     spec: TransferSpec
+    loaded_s: float | None = None
+    """Seconds it took to load from the cache; None when it was simulated in this call."""
 
     @property
     def crossbar(self) -> CrossbarParams:
@@ -131,8 +133,8 @@ def transfer_layer(levels: np.ndarray, spec: TransferSpec = TransferSpec(), *, s
         record = read_record(stem)
         if record is not None:
             layer = _from_record(record, spec)
-            say(progress, f"{spec.scheme} transfer of this layer loaded from the cache in "
-                          f"{time.perf_counter() - t0:.2f} s ({stem.parent})")
+            layer.loaded_s = time.perf_counter() - t0
+            say(progress, f"{spec.scheme} transfer of this layer loaded from the cache in {layer.loaded_s:.2f} s ({stem.parent})")
             return layer
     layer = _simulate(levels, spec, spice_backend, processes, progress)
     if stem is not None:

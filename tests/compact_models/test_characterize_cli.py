@@ -47,13 +47,16 @@ def test_hfoxsy_pulse_train_summary_keys(tmp_path):
         (["--cycles", "0"], "--cycles 0 is not allowed"),
         (["--cycles", "-3"], "--cycles -3 is not allowed"),
         (["--d2d-vt-sigma-V", "2"], "vt_sigma_V=2.0 must be within 0..0.5 V"),
+        (["--seed", "-1"], "--seed -1 must be a whole number of at least 0"),
+        (["--device", "hfoxsy", "--protocol", "ispp"], "protocol 'ispp' does not apply to hfoxsy"),
+        (["--device", "ht-rram", "--protocol", "pulse-train"], "choose one of ispp, dc, states"),
     ],
 )
 def test_bad_input_exits_nonzero_with_one_line_and_writes_nothing(tmp_path, args, match):
     out = tmp_path / "never"
     proc = subprocess.run([sys.executable, "-m", "compact_models.characterize", *args, "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0
+    assert proc.returncode == 2  # a mistake in the command (README: exit codes)
     assert match in proc.stderr
     assert "Traceback" not in proc.stderr
     assert [line for line in proc.stderr.splitlines() if line.startswith(("error:", "python -m"))]

@@ -90,7 +90,7 @@ def test_programming_error_lands_in_ngspice(level, error_nS):
     target = (P.g_levels_nS[level - 1] + error_nS) * 1e-9
     cell = replace(cell, g_scale=scale_for_read(P, cell, target))
     lines, models = P.cell_lines(cell, "d", "te", "0")
-    res = simulator.run("\n".join(["t", "Vte te 0 1", *lines, *models]), ".op", save=["i(vte)"])
+    res = simulator.run("\n".join(["* t", "Vte te 0 1", *lines, *models]), ".op", save=["i(vte)"])
     assert -res["i(vte)"][0] * 1e9 == pytest.approx(target * 1e9, abs=0.01)
 
 

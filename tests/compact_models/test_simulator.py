@@ -11,7 +11,7 @@ from compact_models.errors import ConvergenceError, NetlistError, ParameterError
 
 pytestmark = pytest.mark.ngspice
 
-DIVIDER = "divider\nV1 in 0 PWL(0 0 1m 2)\nR1 in out 3k\nR2 out 0 1k\n"
+DIVIDER = "* divider\nV1 in 0 PWL(0 0 1m 2)\nR1 in out 3k\nR2 out 0 1k\n"
 BACKENDS = simulator.available_backends()
 
 
@@ -37,17 +37,17 @@ def test_backends_agree():
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_rejected_netlist_names_the_element(backend):
     with pytest.raises(NetlistError, match=r"(?i)unknown subckt.*x1"):
-        simulator.run("bad\nV1 in 0 1\nX1 in 0 nosuchcell\n", ".op", backend=backend)
+        simulator.run("* bad\nV1 in 0 1\nX1 in 0 nosuchcell\n", ".op", backend=backend)
     with pytest.raises(NetlistError, match=r"(?i)q1 in 0 0 nomodel"):
-        simulator.run("bad\nV1 in 0 1\nQ1 in 0 0 nomodel\n", ".op", backend=backend)
+        simulator.run("* bad\nV1 in 0 1\nQ1 in 0 0 nomodel\n", ".op", backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_non_convergence_is_reported_with_a_remedy(backend):
     with pytest.raises(ConvergenceError, match=r"singular matrix.*v1#branch.*loop"):
-        simulator.run("loop\nV1 a 0 1\nV2 a 0 2\nR1 a 0 1k\n", ".tran 1u 1m", backend=backend)
+        simulator.run("* loop\nV1 a 0 1\nV2 a 0 2\nR1 a 0 1k\n", ".tran 1u 1m", backend=backend)
     with pytest.raises(ConvergenceError, match=r"singular matrix.*node b.*ground"):
-        simulator.run("float\nV1 a 0 1\nR1 b c 1k\n", ".op", backend=backend)
+        simulator.run("* float\nV1 a 0 1\nR1 b c 1k\n", ".op", backend=backend)
 
 
 def test_unknown_backend_and_analysis():
@@ -73,7 +73,7 @@ def test_missing_shared_library_is_a_clear_error():
     code = (
         "from compact_models import simulator\n"
         "from compact_models.errors import SimulatorNotFoundError\n"
-        "try:\n    simulator.run('x\\nR1 a 0 1\\n', '.op', backend='shared')\n"
+        "try:\n    simulator.run('* x\\nR1 a 0 1\\n', '.op', backend='shared')\n"
         "except SimulatorNotFoundError as e:\n    print('NOTFOUND', e)\n"
     )
     proc = _python(code, NGSPICE_LIBRARY_PATH="/nonexistent/libngspice.so")
@@ -82,7 +82,7 @@ def test_missing_shared_library_is_a_clear_error():
 
 
 def test_no_pyspice_noise_on_stderr():
-    code = "from compact_models import simulator\nr = simulator.run('x\\nV1 a 0 1\\nR1 a 0 1k\\n', '.op', backend='shared')\nprint(r['v(a)'][0])"
+    code = "from compact_models import simulator\nr = simulator.run('* x\\nV1 a 0 1\\nR1 a 0 1k\\n', '.op', backend='shared')\nprint(r['v(a)'][0])"
     proc = _python(code)
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout.strip()) == pytest.approx(1.0)
@@ -93,7 +93,7 @@ def test_no_pyspice_noise_on_stderr():
 def test_memory_is_bounded_over_500_runs():
     psutil = pytest.importorskip("psutil")
     proc = psutil.Process()
-    net = "rc\nV1 in 0 PWL(0 0 1u 1)\nR1 in out 1k\nC1 out 0 1n\n"
+    net = "* rc\nV1 in 0 PWL(0 0 1u 1)\nR1 in out 1k\nC1 out 0 1n\n"
     for _ in range(20):
         simulator.run(net, ".tran 0.1u 10u", backend="shared")
     before = proc.memory_info().rss
@@ -119,3 +119,31 @@ def test_timestep_failure_output_is_classified_as_convergence():
     err = simulator._classify_failure(out, "the analysis")
     assert isinstance(err, ConvergenceError)
     assert "timestep too small" in str(err).lower() and "smaller time step" in str(err)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_netlist_starting_with_an_element_keeps_it(backend):
+    """ngspice takes a deck's first line as its title: the runner puts its own there, so V1 is a source."""
+    res = simulator.run("V1 a 0 DC 1\nR1 a 0 1k", ".op", backend=backend)
+    assert res["v(a)"][0] == pytest.approx(1.0)
+    assert simulator.complete_deck("V1 a 0 DC 1", ".op", None).splitlines()[0] == simulator.DECK_TITLE
+
+
+@pytest.mark.parametrize("value", ["subprocesss", "", "SHARED"])
+def test_an_unknown_backend_in_the_environment_is_an_error(monkeypatch, value):
+    monkeypatch.setenv("RRAM_SPICE_BACKEND", value)
+    with pytest.raises(ParameterError, match=f"RRAM_SPICE_BACKEND='{value}' is not one of shared, subprocess"):
+        simulator.run(DIVIDER, ".op")
+
+
+def test_a_library_that_is_not_libngspice_is_named():
+    """NGSPICE_LIBRARY_PATH at another shared library: the error names the file and what it is not."""
+    import ctypes.util
+
+    libm = ctypes.util.find_library("m")
+    code = ("from compact_models import simulator\n"
+            "from compact_models.errors import SimulatorNotFoundError\n"
+            "try:\n    simulator.run('* x\\nR1 a 0 1\\n', '.op', backend='shared')\n"
+            "except SimulatorNotFoundError as e:\n    print('ERR', e)\n")
+    out = _python(code, NGSPICE_LIBRARY_PATH=libm).stdout
+    assert out.startswith("ERR") and "is not libngspice" in out and libm in out
