@@ -101,7 +101,10 @@ def target_states(levels: np.ndarray, array_shape: tuple = (24, 24), zero_state:
     """
     if zero_state not in ZERO_STATES:
         raise ParameterError(f"zero_state={zero_state!r} must be one of {', '.join(ZERO_STATES)}")
-    levels = np.asarray(levels, dtype=int)
+    raw = np.asarray(levels)
+    if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.number) or not np.all(np.isfinite(raw)) or np.any(raw != np.round(raw)):
+        raise ParameterError("levels must be a 2-D map of whole numbers in -7..7 (no fractions, NaN or text)")
+    levels = raw.astype(int)
     n_in, n_out = levels.shape
     if n_in > array_shape[0] or 2 * n_out > array_shape[1]:
         raise ParameterError(f"a {n_in}x{n_out} layer needs at least {n_in}x{2 * n_out} cells; the array is {array_shape}")

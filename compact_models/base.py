@@ -9,6 +9,7 @@ with every switch controlled by the stack voltage V(TE, BE).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -62,6 +63,27 @@ class SwitchCell:
     ron_factor: tuple | None = None
     vt_offset_V: tuple | None = None
 
+    def __post_init__(self):
+        closed = tuple(self.closed)
+        if any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in closed) or len(set(closed)) < len(closed):
+            raise ParameterError(f"closed={self.closed!r} must list distinct switch indices, whole numbers from 0")
+        if not (isinstance(self.g_scale, (int, float)) and math.isfinite(self.g_scale) and self.g_scale > 0):
+            raise ParameterError(f"g_scale={self.g_scale!r} must be a finite number > 0")
+        for name in ("ron_factor", "vt_offset_V"):
+            values = getattr(self, name)
+            if values is not None and not np.all(np.isfinite(np.asarray(values, dtype=float))):
+                raise ParameterError(f"{name}={values!r} must hold finite numbers")
+
+    def check_for(self, params) -> None:
+        """Refuse switch indices and per-switch deviations that do not fit ``params``'s switches."""
+        n = params.n_switches
+        if self.closed and max(self.closed) >= n:
+            raise ParameterError(f"switch index {max(self.closed)} is outside 0..{n - 1}: {params.name} has {n} switches")
+        for name in ("ron_factor", "vt_offset_V"):
+            values = getattr(self, name)
+            if values is not None and len(values) != n:
+                raise ParameterError(f"{name} has {len(values)} entries; {params.name} has {n} switches")
+
     @property
     def is_custom(self) -> bool:
         return self.g_scale != 1.0 or self.ron_factor is not None or self.vt_offset_V is not None
@@ -71,6 +93,7 @@ class SwitchCell:
 
         ``which`` limits the sum to those switches (0-based indices); None takes all.
         """
+        self.check_for(params)
         ron = np.asarray(params.switch_ron_ohm, dtype=float)
         if self.ron_factor is not None:
             ron = ron * np.asarray(self.ron_factor)
@@ -81,6 +104,7 @@ class SwitchCell:
 
     def thresholds_V(self, params) -> tuple:
         """(set, reset) thresholds of every switch, V, with this cell's offsets."""
+        self.check_for(params)
         vt = np.asarray(params.vt_V, dtype=float)
         if self.vt_offset_V is not None:
             vt = vt + np.asarray(self.vt_offset_V)
@@ -180,7 +204,20 @@ class SwitchDeviceMixin:
 
     def closed_for_level(self, level: int) -> tuple:
         """Switches closed in state ``level`` (1-based) when written from the reset state."""
+        n = len(self.level_switch_counts)
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 1 <= level <= n:
+            raise ParameterError(f"level={level!r} must be a whole number within 1..{n}")
         return tuple(range(self.level_switch_counts[level - 1]))
+
+    def check_finite(self) -> None:
+        """Refuse a NaN or infinite number in any numeric field, naming it (a NaN passes every range test)."""
+        import dataclasses
+
+        for f in dataclasses.fields(self):
+            values = getattr(self, f.name)
+            for v in values if isinstance(values, tuple) else (values,):
+                if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and not math.isfinite(v):
+                    raise ParameterError(f"{self.name} parameter {f.name}={values!r} must be a finite number")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,6 +47,7 @@ def main(argv=None) -> int:
 def _characterize(args) -> int:
     from compact_models.base import DeviceVariation
     from compact_models.devices import device_params
+    from compact_models.io import staged_results
     from compact_models.protocols import check_arguments, run_protocol
     from compact_models.store import RunState, spec_fields
 
@@ -58,7 +59,8 @@ def _characterize(args) -> int:
     RunState(out, "characterization", {"device": spec_fields(params), "protocol": protocol, "cycles": args.cycles,
                                        "seed": args.seed, "variation": spec_fields(variation)}, overwrite=args.overwrite)
     result = run_protocol(params, protocol, args.cycles, seed=args.seed, variation=variation)
-    write_result(out, params, result)
+    with staged_results(out) as stage:
+        write_result(stage, params, result)
     print(f"wrote {out}/summary.json ({args.device}, {protocol})")
     for key, value in result.summary.items():
         if not isinstance(value, list):

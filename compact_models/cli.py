@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -52,6 +53,56 @@ def setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+INTERRUPT_GRACE_S = 1.0
+"""How long a Ctrl-C waits for this process to stop by itself before it is ended at once, s."""
+
+
+@contextlib.contextmanager
+def _prompt_interrupt(message: str):
+    """Make a Ctrl-C end the command within `INTERRUPT_GRACE_S`, even while ngspice runs in this process.
+
+    Python handles a signal only between its own instructions, so a Ctrl-C would wait for a running
+    ngspice analysis (tens of seconds). The signal's wake-up byte reaches a watcher thread at once;
+    if the command has not stopped by the grace time, the watcher stops the ngspice subprocesses, prints
+    the one line and ends the process. Finished steps are on disk already (every write is atomic).
+    """
+    import os
+    import signal
+    import threading
+
+    from compact_models import simulator
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    done = threading.Event()
+
+    def watch():
+        while os.read(r, 1) != bytes([signal.SIGINT]):
+            if done.is_set():
+                return
+        if done.wait(INTERRUPT_GRACE_S):
+            return
+        simulator.stop_subprocesses()
+        print(f"interrupted: {message}", file=sys.stderr, flush=True)
+        os._exit(EXIT_INTERRUPTED)
+
+    previous = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    watcher = threading.Thread(target=watch, name="rram-cosim-interrupt", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        signal.set_wakeup_fd(previous)
+        os.write(w, b"\0")
+        watcher.join(INTERRUPT_GRACE_S)
+        os.close(w)
+        os.close(r)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> int:
     """Print a one-line error for the user and return the exit code."""
     print(f"error: {message}", file=sys.stderr)
@@ -64,7 +115,8 @@ def run_guarded(work, interrupted: str = "stopped; nothing of this run is kept")
     ``interrupted`` is what a Ctrl-C leaves (whether and how the run resumes).
     """
     try:
-        return work()
+        with _prompt_interrupt(interrupted):
+            return work()
     except (ParameterError, InputFileError) as exc:
         return fail(str(exc), EXIT_USAGE)
     except RRAMError as exc:

@@ -98,6 +98,7 @@ class HfOxSyParams(SwitchDeviceMixin):
     cycle-to-cycle noise (23.7 uS) stays well inside half a step."""
 
     def __post_init__(self):
+        self.check_finite()
         for name in ("v_start_V", "v_stop_V", "width_start_s", "width_stop_s", "g_min_uS", "step_uS",
                      "sigma_c2c_uS", "ri_ohm", "cs_F", "ci_F", "roff_ohm", "read_width_s", "read_gap_s"):
             value = getattr(self, name)

@@ -93,6 +93,7 @@ class HTRRAMParams(SwitchDeviceMixin):
     """Closed switches that realise each state of g_levels_nS."""
 
     def __post_init__(self):
+        self.check_finite()
         positive = {
             "rs_prefactor_ohm": self.rs_prefactor_ohm,
             "rs_slope_V": self.rs_slope_V,
@@ -139,9 +140,7 @@ class HTRRAMParams(SwitchDeviceMixin):
         return float(round(self.set_threshold_V[k - 1] + self.vt_step_V / 2, 6))
 
     def _level_count(self, level: int) -> int:
-        if not 1 <= level <= len(self.level_switch_counts):
-            raise ParameterError(f"level={level!r} is outside 1..{len(self.level_switch_counts)}")
-        return self.level_switch_counts[level - 1]
+        return len(self.closed_for_level(level))
 
     def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False) -> list:
         """Rs (B-source) and Cs across the switching area; ``linear``: Rs at zero bias, a plain resistor."""

@@ -28,6 +28,28 @@ def _atomic(path: Path, suffix: str = ".tmp"):
         raise
 
 
+@contextmanager
+def staged_results(out: Path):
+    """Yield a hidden folder in ``out`` to write a run's results into; they are moved into ``out`` only when
+    every one is written, so a failure (a full disk) leaves none of them, not some."""
+    import shutil
+
+    out = Path(out)
+    stage = out / f".incoming-{secrets.token_hex(4)}"
+    stage.mkdir()
+    try:
+        yield stage
+        for p in sorted(stage.iterdir()):
+            target = out / p.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(p, target)
+        stage.rmdir()
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     with _atomic(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:

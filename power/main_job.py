@@ -90,6 +90,7 @@ def _log(message: str) -> None:
 
 
 def _study(args, spec, parallelism) -> int:
+    from compact_models.io import staged_results
     from power.report import format_table, write_study
     from power.study import StudyConfig, run_study
     from snn.data import images_per_class, load_mnist
@@ -100,7 +101,8 @@ def _study(args, spec, parallelism) -> int:
     out = prepare_out_dir(args.out or timestamped(f"power-{args.scheme}"))
     t0 = time.perf_counter()
     result = run_study(cfg, data, parallelism=parallelism, out=out, progress=_log, overwrite=args.overwrite)
-    write_study(out, result)
+    with staged_results(out) as stage:
+        write_study(stage, result)
     s = result.summary
     print(f"average array power per MNIST class, {s['n_images']} test images ({s['images_per_class']} per class), "
           f"{s['scheme']} transfer into the 24x24 {s['device']} array:")
@@ -115,6 +117,7 @@ def _study(args, spec, parallelism) -> int:
 def _transfer_only(args, spec, parallelism) -> int:
     from arrays.mapping import load_levels, random_levels
     from arrays.transfer import transfer_layer, write_transfer
+    from compact_models.io import staged_results
     from compact_models.store import RunState, spec_fields
 
     levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
@@ -123,7 +126,8 @@ def _transfer_only(args, spec, parallelism) -> int:
     bar = _progress_bar(spec.max_passes or spec.params.transfer_max_passes)
     layer = transfer_layer(levels, spec, processes=parallelism.jobs, progress=bar)
     bar.close()
-    write_transfer(out, layer, str(args.weights))
+    with staged_results(out) as stage:
+        write_transfer(stage, layer, str(args.weights))
     s = layer.summary
     print(f"{s['scheme']} transfer of {s['n_cells']} cells into {out}:")
     print(f"  within 2 nS {s['within_2nS_fraction']:.1%}, within 4 nS {s['within_4nS_fraction']:.1%}, "

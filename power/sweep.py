@@ -40,7 +40,7 @@ from compact_models.cli import (
 )
 from compact_models.devices import DEVICES
 from compact_models.errors import ParameterError
-from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
+from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
 from compact_models.store import RunState, spec_fields
 from power.integrator import quasi_static_power_nW
@@ -255,7 +255,8 @@ def _sweep(args) -> int:
         raise ParameterError(f"--images {cfg.n_images} is more than the {len(data.test_y)} test images")
     out = prepare_out_dir(args.out or timestamped(f"sweep-{args.parameter}"))
     long = run_sweep(cfg, data, parallelism, out, progress=say, overwrite=args.overwrite)
-    write_sweep(out, long, cfg)
+    with staged_results(out) as stage:
+        write_sweep(stage, long, cfg)
     table = summarize(long).pivot(index="parameter_value", columns="metric", values="mean")[list(METRICS)]
     print(table.to_string(float_format=lambda x: f"{x:.4g}"))
     print(f"wrote {out}")

@@ -33,7 +33,7 @@ from compact_models.cli import (
 )
 from compact_models.devices import DEVICES
 from compact_models.errors import ParameterError
-from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
+from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
 from compact_models.store import RunState, spec_fields
 from snn.data import images_per_class as pick
@@ -232,7 +232,8 @@ def _infer(args) -> int:
     net = trained_variants(data, variants=(args.variant,), progress=say)[args.variant]
     run = run_inference(data, net, args.variant, args.images_per_class, spec, parallelism, args.mode, progress=say,
                         image_index=index, engine=args.engine)
-    write_run(out, run)
+    with staged_results(out) as stage:
+        write_run(stage, run)
     s = run.summary
     print(f"{args.variant}: accuracy on the array {s['accuracy']:.4f} ({s['n_images']} images, {s['engine']}), ideal SNN "
           f"{s['snn_ideal_accuracy']:.3f}, ANN {s['ann_accuracy']:.4f} ({s['ann_accuracy_n_images']} images); wrote {out}")
