@@ -10,11 +10,12 @@ Measures, on this machine, against the targets of the speed issue (2 cores):
   process (`transfer_fast_1_job_s`) and open loop (one pass, as in paper 001 and the issue's
   hand-written baseline);
 * the throughput of two processes against one on multi-image transient runs;
-* the growth of resident memory over consecutive quasi-static inference runs in one process.
+* the growth of resident memory over 500 consecutive 24 x 24 inference transients in one process
+  through the ngspice shared library.
 
 Every timing is the best of `REPEATS` runs (the fast transfer: `TRANSFER_REPEATS`, with the median
 beside; the half-bias transfer: one run). Prints one table and writes ``benchmarks/results.json``
-(atomically). ``--quick`` skips the half-bias transfer and runs 100 instead of 500 memory runs.
+(atomically). ``--quick`` skips the half-bias transfer and runs 100 instead of 500 memory transients.
 """
 from __future__ import annotations
 
@@ -142,10 +143,10 @@ def run(mnist_dir, quick: bool, say) -> dict:
     r["parallel_speedup_2_jobs"] = min(t1) / min(t2)
 
     n = 100 if quick else 500
-    say(f"{n} consecutive quasi-static inference runs in this process")
+    say(f"{n} consecutive 24 x 24 inference transients in this process (shared library)")
     before = _rss_MB()
     for k in range(n):
-        bitline_step_currents(device, xbar, cells, hidden[k % len(hidden)], mode="quasi-static")
+        bitline_step_currents(device, xbar, cells, hidden[k % len(hidden)], mode="transient", backend="shared")
     r["rss_growth_MB"] = _rss_MB() - before
     r["rss_runs"] = n
     return r

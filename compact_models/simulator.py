@@ -272,7 +272,10 @@ class _QuietNgSpice:
         return quiet
 
     def clear(self):
+        """Forget the output so far: ours, and the copy PySpice keeps of every line (it grows without end otherwise)."""
         self.lines.clear()
+        self.shared._stdout.clear()
+        self.shared._stderr.clear()
 
     def output(self) -> str:
         out = []

@@ -39,7 +39,7 @@ def load_net(stem: Path) -> QuantisedNet | None:
     r = read_record(stem)
     if r is None:
         return None
-    return QuantisedNet(r["levels1"], r["scale1"], r["levels2"], r["scale2"], r["variant"], r["meta"])
+    return QuantisedNet(r["levels1"], r["scale1"], r["levels2"], r["scale2"], r["variant"], {"variant": r["variant"], **r["meta"]})
 
 
 def trained_variants(data: MNIST, cfg: TrainConfig = TrainConfig(), variants=("qt", "qtpr"), progress=None) -> dict:

@@ -255,3 +255,14 @@ def test_flags_of_the_main_job_change_what_it_computes(tmp_path):
     for t in s["transfer"].values():
         assert t["n_passes"] == 1 and t["zero_state"] == "hrs"
         assert t["n_cells"] < 480  # only the non-zero weights' cells are written
+
+
+@pytest.mark.slow
+def test_a_transfer_from_the_cache_says_so_instead_of_an_old_wall_time(tmp_path, capsys):
+    args = ["--weights", "random", "--seed", "3", "--max-passes", "1"]
+    assert main_job(args + ["--out", str(tmp_path / "a")]) == 0
+    assert "ngspice wall time" in capsys.readouterr().out
+    assert main_job(args + ["--out", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "loaded from the cache in" in out and "ngspice wall time" not in out
+    assert (tmp_path / "a" / "transfer.csv").read_text() == (tmp_path / "b" / "transfer.csv").read_text()

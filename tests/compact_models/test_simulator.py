@@ -147,3 +147,26 @@ def test_a_library_that_is_not_libngspice_is_named():
             "except SimulatorNotFoundError as e:\n    print('ERR', e)\n")
     out = _python(code, NGSPICE_LIBRARY_PATH=libm).stdout
     assert out.startswith("ERR") and "is not libngspice" in out and libm in out
+
+
+@pytest.mark.slow
+def test_memory_is_bounded_over_24x24_inference_transients():
+    """PySpice keeps every output line unless told: 0.36 MB per 24 x 24 transient. The runner clears it; what
+    remains must stay under 0.15 MB per run (the benchmark measures 500 runs against 50 MB)."""
+    psutil = pytest.importorskip("psutil")
+    from arrays.mapping import random_levels, target_states
+    from arrays.netlist import CrossbarParams
+    from arrays.state import ideal_cells
+    from compact_models.ht_rram import HTRRAMParams
+    from snn.inference import bitline_step_currents
+
+    device, xbar = HTRRAMParams(), CrossbarParams()
+    cells = ideal_cells(device, target_states(random_levels(1), xbar.shape))
+    rng = np.random.default_rng(0)
+    bitline_step_currents(device, xbar, cells, rng.random((25, 24)) < 0.3, backend="shared")
+    before = psutil.Process().memory_info().rss
+    runs = 30
+    for _ in range(runs):
+        bitline_step_currents(device, xbar, cells, rng.random((25, 24)) < 0.3, backend="shared")
+    growth_MB = (psutil.Process().memory_info().rss - before) / 2**20
+    assert growth_MB < 0.15 * runs, f"resident memory grew {growth_MB:.1f} MB over {runs} transients"
