@@ -3,11 +3,14 @@
 Wordline i carries hidden neuron i; output class c uses bitline c (positive column) and bitline
 10 + c (negative column). A weight level k in -7..7 is a pair of states:
 
-* ``zero_state="g1"`` (default, SPEC 2): k > 0 is G(k+1) - G1, k < 0 is G1 - G(|k|+1), 0 is G1 - G1;
-  so +5 is G6 - G1 = 60 nS - 10 nS and the differential weight is exactly 10 k nS.
-* ``zero_state="hrs"``: the partner of a non-zero weight and both cells of a zero stay in the reset
-  HRS (about 1.6 nS, as in paper 001's Fig. 8); k > 0 is G(k) - HRS. Fewer cells are written and the
-  array draws less power, at the price of a 1.6 nS offset per weight.
+* ``zero_state="hrs"`` (the main job's default, `arrays.transfer.TransferSpec`): the partner of a
+  non-zero weight and both cells of a zero stay in the reset HRS (about 1.6 nS, "near 0 nS regardless
+  of the weight level" in paper 001's Fig. 8); k > 0 is G(k) - HRS. Only the cells of non-zero weights
+  are written, and the array draws about half the power of ``g1``, at the price of a 1.6 nS offset
+  per weight.
+* ``zero_state="g1"`` (SPEC 2, the default of `target_states`): k > 0 is G(k+1) - G1, k < 0 is
+  G1 - G(|k|+1), 0 is G1 - G1; so +5 is G6 - G1 = 60 nS - 10 nS (paper 001, section 4.2) and the
+  differential weight is exactly 10 k nS.
 
 State codes in the target map: 0 = reset (HRS, not written), 1..8 = G1..G8.
 """

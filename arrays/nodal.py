@@ -41,15 +41,18 @@ def _resistance(r_ohm: float) -> float:
 class NodalArray:
     """A frozen crossbar ready to solve many reads: cell laws vectorised, the line coupling factorised once."""
 
-    def __init__(self, device, xbar: CrossbarParams, g_switch_S: np.ndarray):
+    def __init__(self, device, xbar: CrossbarParams, g_switch_S: np.ndarray, area_scale: np.ndarray | None = None):
         self.device, self.xbar = device, xbar
         self.g_sw = np.asarray(g_switch_S, dtype=float)
         if self.g_sw.shape != xbar.shape:
             raise ParameterError(f"switch conductances are {self.g_sw.shape}, the array is {xbar.shape}")
+        self.area_scale = np.ones(xbar.shape) if area_scale is None else np.asarray(area_scale, dtype=float)
         self.rc2 = 2.0 * float(device.rc_ohm)
         self.r_c, self.r_wl, self.r_bl = (_resistance(x) for x in (xbar.r_contact_ohm, xbar.r_wire_wl_ohm, xbar.r_wire_bl_ohm))
         switching, insulator = device.area_laws()
-        self.i_s, self.g_s = switching.current_A, switching.conductance_S
+        scale = self.area_scale
+        self.i_s = lambda v: scale * switching.current_A(v)
+        self.g_s = lambda v: scale * switching.conductance_S(v)
         self.i_i, self.g_i = insulator.current_A, insulator.conductance_S
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
@@ -66,7 +69,7 @@ class NodalArray:
         g = np.array([[c.switch_conductance_S(device) for c in row] for row in cells], dtype=float)
         if g.shape != xbar.shape:
             raise ParameterError(f"cells are {g.shape}, the array is {xbar.shape}")
-        return cls(device, xbar, g)
+        return cls(device, xbar, g, np.array([[c.area_scale for c in row] for row in cells], dtype=float))
 
     def _jacobian(self, g_cells: np.ndarray):
         """Sparse nodal matrix of the lines and contacts plus the cells at conductances ``g_cells``.
@@ -88,7 +91,7 @@ class NodalArray:
     def _cells(self, v, guess, tol_V: float = 1e-13, max_iter: int = 100):
         """Currents, internal voltages (v_switching, v_insulator) and dI/dV of cells at stack voltages ``v``."""
         if guess is None:
-            g0_s, g0_i = self.g_sw + self.g_s(np.zeros(1)), self.g_i(np.zeros(1))
+            g0_s, g0_i = self.g_sw + self.g_s(np.zeros(self.g_sw.shape)), self.g_i(np.zeros(1))
             r_total = 1 / g0_s + 1 / g0_i + self.rc2
             guess = np.stack([v / (g0_s * r_total), v / (g0_i * r_total)])
         v1, v2 = guess[0].copy(), guess[1].copy()

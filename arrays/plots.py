@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
+
+from compact_models.plots import panel_letters
+
+__all__ = ["panel_letters", "plot_conductance_by_level", "plot_error_violins", "plot_weight_map"]
 
 
 def plot_conductance_by_level(ax, cells: pd.DataFrame, title: str = ""):
@@ -12,35 +17,52 @@ def plot_conductance_by_level(ax, cells: pd.DataFrame, title: str = ""):
     for side, marker, color in (("positive", "o", "C3"), ("negative", "s", "C0")):
         grp = used[used.side == side]
         x = grp.level + rng.uniform(-0.2, 0.2, len(grp)) + (0.1 if side == "negative" else -0.1)
-        ax.scatter(x, grp.final_nS, s=9, marker=marker, color=color, alpha=0.6, label=f"G{'+' if side == 'positive' else '-'} cells")
+        ax.scatter(x, grp.final_nS, s=9, marker=marker, color=color, alpha=0.6, label=f"$G^{'+' if side == 'positive' else '-'}$ cells")
     for g in sorted(used.target_nS.round(1).unique()):
         ax.axhline(g, color="0.85", lw=0.6, zorder=0)
     ax.set_xlabel("weight level")
-    ax.set_ylabel("conductance at 1 V (nS)")
+    ax.set_ylabel("conductance at the read voltage (nS)")
     ax.set_xticks(range(-7, 8))
     ax.set_title(title)
     ax.legend(fontsize=7)
     return ax
 
 
-def plot_violins(ax, cells: pd.DataFrame, side: str, title: str = ""):
-    """Violins of the transferred conductance per target state, with the targets marked (Fig. 9)."""
-    used = cells[(cells.side == side) & cells.written]
-    groups = [(t, g.final_nS.to_numpy()) for t, g in used.groupby(used.target_nS.round(3))]
-    if not groups:
-        ax.set_title(f"{title} (no written cells)")
+def plot_error_violins(ax, cells: pd.DataFrame, side: str, title: str = ""):
+    """Transfer error (read minus target) per weight level of one side's cells, RMSE and MAE annotated (Fig. 9).
+
+    Cells written at that level are coloured, cells left reset at it (partners, zeros) grey; the axis
+    spans +-4 nS (paper 001's truncation) or the largest error if that is larger.
+    """
+    used = cells[cells.side == side]
+    if used.empty:
+        ax.set_title(f"{title} (no cells)")
         return ax
-    pos = np.arange(len(groups))
-    parts = ax.violinplot([g for _t, g in groups], positions=pos, showmedians=True, widths=0.8)
-    for body in parts["bodies"]:
-        body.set_alpha(0.5)
-    ax.scatter(pos, [t for t, _g in groups], marker="_", s=300, color="k", label="target", zorder=3)
-    ax.set_xticks(pos)
-    ax.set_xticklabels([f"{t:.0f}" for t, _g in groups])
-    ax.set_xlabel("target (nS)")
-    ax.set_ylabel("transferred (nS)")
+    levels = sorted(used.level.unique())
+    data = [used.error_nS[used.level == k].to_numpy() for k in levels]
+    parts = ax.violinplot(data, positions=levels, showmedians=True, widths=0.8)
+    written_at = {k: bool(used.written[used.level == k].any()) for k in levels}
+    for k, body in zip(levels, parts["bodies"]):
+        body.set_facecolor("C3" if side == "positive" and written_at[k] else "C0" if written_at[k] else "0.6")
+        body.set_alpha(0.6)
+    limit = max(4.0, 1.05 * float(used.error_nS.abs().max()))
+    ax.set_ylim(-limit, limit)
+    ax.axhline(0.0, color="k", lw=0.6)
+    for bound in (-2.0, 2.0):
+        ax.axhline(bound, color="0.6", lw=0.6, ls="--")
+    ax.set_xticks(levels)
+    ax.set_xlabel("weight level")
+    ax.set_ylabel("transfer error, $G - G_{target}$ (nS)")
+    w = used.error_nS[used.written].to_numpy()
+    a = used.error_nS.to_numpy()
+    text = (f"written ({w.size}): RMSE {np.sqrt(np.mean(w ** 2)):.2f} nS, MAE {np.mean(np.abs(w)):.2f} nS\n" if w.size else "")
+    text += f"all ({a.size}): RMSE {np.sqrt(np.mean(a ** 2)):.2f} nS, MAE {np.mean(np.abs(a)):.2f} nS"
+    ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", fontsize=7,
+            bbox=dict(boxstyle="round", fc="white", ec="0.8"))
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    handles = [Patch(color="C3" if side == "positive" else "C0", alpha=0.6, label="written"),
+               Patch(color="0.6", alpha=0.6, label="left reset (HRS)")]
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
     return ax
 
 
@@ -51,5 +73,6 @@ def plot_weight_map(ax, weights_nS: np.ndarray, title: str = "", vmax: float | N
     ax.set_xlabel("output class")
     ax.set_ylabel("hidden neuron (wordline)")
     ax.set_title(title)
-    ax.figure.colorbar(im, ax=ax, label="G+ - G- (nS)")
+    ax.figure.colorbar(im, ax=ax, label="$G^+ - G^-$ (nS)")
     return ax
+

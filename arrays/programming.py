@@ -6,7 +6,12 @@ analysis, so the states are carried between analyses here: the cell voltages of 
 transient are replayed through the switch hysteresis (`switch_states_after`) and become the
 instance flags of the next netlist. After every write the programming error (paper 001: Gaussian,
 sigma 1.06 nS, truncated at 4 nS) is drawn for the written cell and realised as that cell's
-switch-conductance scale. The result is then verified by a read-out (`read_conductance_S`).
+switch-conductance scale; cells that stay reset carry the reset state's own spread instead
+(`apply_reset_spread`). The result is then read out (`read_conductance_S`).
+
+Paper 001's array model is open loop: one write per cell, its error standing for the outcome of the
+device's program-and-verify (``max_passes=1``). More passes (verify, reset and rewrite the cells
+outside the tolerance) go beyond the paper.
 
 * **fast** (Fig. 7b): per wordline and per state present on it, one triangular pulse (2 ms) of
   the state's set amplitude on the selected wordline, V/2 on the others, bitlines at GND (write)
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from arrays.energy import add_energy
 from arrays.netlist import CrossbarParams
 from arrays.readout import read_conductance_S
 from arrays.schemes import (
@@ -40,6 +46,7 @@ from arrays.schemes import (
 from arrays.state import (
     ArrayState,
     apply_programming_error,
+    apply_reset_spread,
     ideal_cells,
     target_conductance_S,
 )
@@ -64,12 +71,15 @@ class TransferResult:
 def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferConfig(), xbar: CrossbarParams | None = None,
                     error=None, variation: DeviceVariation | None = None,
                     seed: int = 0, backend: str = "auto", progress=None, state: ArrayState | None = None,
-                    processes: int = 1) -> TransferResult:
+                    processes: int = 1, stream: int = 0, reset_error=None) -> TransferResult:
     """Write the state map ``targets`` (0 = reset, 1..8) into a simulated array by ``cfg.scheme``.
 
     Cells whose target is 0 are not written. HT-RRAM is written by set-amplitude pulses, HfOxSy by
     its tailored pulse trains (`train_fast_phase`, `train_half_bias_phase`). ``error`` is the write
-    error drawn per written cell (default: the device's, `write_error`). ``progress`` is called
+    error drawn per written cell (default: the device's, `write_error`); in a fresh array
+    (``state`` None) each cell that stays reset draws the reset state's spread from ``reset_error``
+    (default: the device's, `reset_error`). Both come from streams of their own for each (``seed``,
+    ``stream``): two transfers with one seed and another ``stream`` draw independent errors. ``progress`` is called
     with a message per step. HT-RRAM's fast-scheme write transients without threshold variation run in
     parts on ``processes`` ngspice processes (`run_phase`), with the same outcome as one process.
     """
@@ -79,15 +89,20 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     trains = device.write_scheme == "trains"
     error = device.write_error() if error is None else error
     tolerance_nS = cfg.tolerance_nS or device.transfer_tolerance_nS
+    reset_error = device.reset_error() if reset_error is None else reset_error
+    rng = np.random.default_rng([seed, 2, stream])
+    spread = state is None and reset_error.sigma_nS > 0
     state = state or ArrayState.fresh(device, xbar, variation, seed)
+    if spread:
+        apply_reset_spread(state, list(zip(*np.nonzero(targets == 0))), reset_error, np.random.default_rng([seed, 3, stream]))
     g_before = state.nominal_conductance_S()
-    rng = np.random.default_rng([seed, 2])
     g_target = target_conductance_S(device, targets)
     if trains:
         # HfOxSy's ~1 mS cells read up to ~20 % low through 1 ohm lines: verify against what the
         # target states read through the same lines (the read-out of the ideal array).
         g_target = read_conductance_S(device, xbar, ideal_cells(device, targets), backend)
-        g_before = g_target  # unwritten cells: compared with their read in the ideal array
+        # unwritten cells: compared with their read before the writes
+        g_before = read_conductance_S(device, xbar, state.cells, backend) if spread else g_target
     written = targets > 0
     to_write = written.copy()
     pulses = np.zeros(xbar.shape, dtype=int)
@@ -109,6 +124,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     split = cfg.scheme == "fast" and not trains and not (variation is not None and variation.vt_sigma_V > 0)
     parts = processes if split else 1
     phases, netlists = [], {}
+    energy = None
     sim_wall = 0.0
     g_read = None
     n_passes = 0
@@ -128,7 +144,8 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         say(progress, f"{cfg.scheme} pass {n}: {int(to_write.sum())} cells, {phase.n_pulses} pulses, "
                        f"{phase.end_s * 1e3:.3g} ms simulated")
         t0 = time.perf_counter()
-        netlists[name] = run_phase(state, phase, backend, freeze=cfg.freeze_switches, processes=parts)
+        netlists[name], phase_energy = run_phase(state, phase, backend, freeze=cfg.freeze_switches, processes=parts)
+        energy = add_energy(energy, phase_energy)
         sim_wall += time.perf_counter() - t0
         pulses += pulses_per_cell(phase, xbar)
         written_now = [(i, j) for (i, cols), *_ in phase.writes for j in cols]
@@ -148,14 +165,29 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     if g_read is None:
         g_read = read_conductance_S(device, xbar, state.cells, backend)
     frame, summary = transfer_statistics(targets, g_target, g_read, written, pulses, g_before, tolerance_nS)
+    zeros = np.zeros(xbar.shape)
+    selected = energy["selected_J"] if energy else zeros
+    half = energy["half_selected_J"] if energy else zeros
+    frame["selected_energy_nJ"] = selected.ravel() * 1e9
+    frame["half_selected_energy_nJ"] = half.ravel() * 1e9
+    programming_time_s = float(sum(p.end_s for p in phases))
     summary.update({
+        "programming_energy_nJ": energy["sources_J"] * 1e9 if energy else 0.0,
+        "programming_energy_selected_nJ": float(selected.sum() * 1e9),
+        "programming_energy_half_selected_nJ": float(half.sum() * 1e9),
+        "programming_energy_lines_nJ": energy["lines_J"] * 1e9 if energy else 0.0,
+        "programming_energy_per_written_cell_nJ": float(selected[written].sum() * 1e9 / max(int(written.sum()), 1)),
+        "programming_time_s": programming_time_s,
+        "programming_time_per_written_cell_s": programming_time_s / max(int(written.sum()), 1),
         "scheme": cfg.scheme,
         "device": device.name,
         "n_passes": n_passes,
         "n_pulses": int(sum(p.n_pulses for p in phases)),
-        "simulated_time_s": float(sum(p.end_s for p in phases)),
+        "simulated_time_s": programming_time_s,
         "sim_wall_s": round(sim_wall, 3),
         "programming_error_sigma_nS": error.sigma_nS,
+        "reset_sigma_nS": reset_error.sigma_nS if spread else 0.0,
+        "error_stream": [int(seed), int(stream)],
         "tolerance_nS": tolerance_nS,
         "errors_capped_at_ceiling": n_capped,
     })

@@ -2,7 +2,10 @@
 
 `ArrayState` holds every cell's `SwitchCell` (closed switches, write scale, device deviations);
 `apply_programming_error` draws the write error of each written cell (paper 001: Gaussian, sigma
-1.06 nS, truncated at 4 nS) and realises it as the cell's switch-conductance scale.
+1.06 nS, truncated at 4 nS) and realises it as the cell's switch-conductance scale;
+`apply_reset_spread` gives each cell left in the reset state its own spread around it (paper 001,
+Fig. 8: the HRS cells sit near 0 nS with a small spread of their own), as a scale of its
+switching-area law.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from arrays.netlist import CrossbarParams, reset_cells
-from compact_models.base import DeviceVariation, SwitchCell, scale_for_read
+from compact_models.base import DeviceVariation, SwitchCell, area_scale_for_read, scale_for_read
 
 
 @dataclass
@@ -65,6 +68,18 @@ def apply_programming_error(state: ArrayState, cells, error, rng: np.random.Gene
             capped += 1
         state.cells[i][j] = replace(cell, g_scale=scale_for_read(dev, cell, drawn))
     return capped
+
+
+def apply_reset_spread(state: ArrayState, cells, error, rng: np.random.Generator) -> None:
+    """Draw the read deviation of each reset cell in ``cells`` from ``error`` and realise it in the cell."""
+    dev = state.device
+    cells = list(cells)
+    draws = np.atleast_1d(error.draw_nS(rng, size=len(cells))) * 1e-9
+    for (i, j), draw in zip(cells, draws):
+        cell = replace(state.cells[i][j], area_scale=1.0)
+        if draw != 0.0:
+            cell = replace(cell, area_scale=area_scale_for_read(dev, cell, dev.read_conductance_of(cell) + draw))
+        state.cells[i][j] = cell
 
 
 def ideal_cells(device, targets: np.ndarray) -> list:

@@ -16,6 +16,17 @@ def pulses_per_cell(phase: Phase, xbar: CrossbarParams) -> np.ndarray:
     return out
 
 
+def error_statistics(err_nS: np.ndarray) -> dict:
+    """Within 2 and 4 nS, RMSE and MAE of transfer errors, nS (NaN for none)."""
+    e = np.asarray(err_nS, dtype=float)
+    if not e.size:
+        return {"n_cells": 0, "within_2nS_fraction": float("nan"), "within_4nS_fraction": float("nan"),
+                "rmse_nS": float("nan"), "mae_nS": float("nan")}
+    return {"n_cells": int(e.size), "within_2nS_fraction": float(np.mean(np.abs(e) <= 2.0)),
+            "within_4nS_fraction": float(np.mean(np.abs(e) <= 4.0)), "rmse_nS": float(np.sqrt(np.mean(e**2))),
+            "mae_nS": float(np.mean(np.abs(e)))}
+
+
 def transfer_statistics(targets, g_target, g_read, written, pulses, g_before, tolerance_nS):
     rows, cols = np.indices(targets.shape)
     err = (g_read - g_target) * 1e9

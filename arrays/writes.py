@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from arrays.energy import add_energy, power_vectors, write_energy
 from arrays.netlist import device_array_netlist, live_switch_map
 from arrays.schemes import Phase
 from arrays.state import ArrayState
@@ -21,7 +22,7 @@ from compact_models.base import live_switches, switch_states_after
 logger = logging.getLogger(__name__)
 
 
-def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bool = True, processes: int = 1) -> str:
+def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bool = True, processes: int = 1) -> tuple:
     """Simulate one write transient and carry every cell's switch states out of it.
 
     Only the switches a cell's nominal voltage (its wordline minus its bitline source, widened by
@@ -33,32 +34,31 @@ def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bo
     With ``processes`` > 1 (and a backend other than ``shared``) the transient is cut into that many parts
     at instants where every source is at 0 V (`split_phase`), and the parts run at once, each in its
     own ngspice process (`run_parts`).
-    Returns the netlist of the whole phase.
+    Returns the netlist of the whole phase and its energy (`arrays.energy.write_energy`).
     """
     split = processes > 1 and backend != "shared" and "subprocess" in simulator.available_backends()
     parts = split_phase(phase, processes) if split else [phase]
     if len(parts) == 1:
-        v, net = _simulate_phase(state, state.cells, phase, backend, freeze)
+        v, net, energy = _simulate_phase(state, state.cells, phase, backend, freeze)
         state.cells = _states_after(state.device, state.cells, v)
-        return net
+        return net, energy
     start = state.cells
-    state.cells = run_parts(state, parts, freeze)
+    state.cells, energy = run_parts(state, parts, freeze)
     lo, hi = phase_reach_V(phase)
     live = live_switch_map(state.device, start, lo, hi) if freeze else None
     return device_array_netlist(state.device, state.xbar, start, [w.pwl() for w in phase.wl],
-                                [w.pwl() for w in phase.bl], title=phase.name, live=live)
+                                [w.pwl() for w in phase.bl], title=phase.name, live=live), energy
 
 
 def _simulate_phase(state: ArrayState, cells: list, phase: Phase, backend: str, freeze: bool) -> tuple:
-    """One write transient from ``cells``: ({(i, j): stack voltage samples}, netlist)."""
+    """One write transient from ``cells``: ({(i, j): stack voltage samples}, netlist, energy)."""
     xbar = state.xbar
     if freeze:
         lo, hi = phase_reach_V(phase)
         live = live_switch_map(state.device, cells, lo, hi)
     else:
         live = [[None] * xbar.cols for _ in range(xbar.rows)]
-    save = [f"v(w{i}_{j})" for i in range(xbar.rows) for j in range(xbar.cols)]
-    save += [f"v(b{i}_{j})" for i in range(xbar.rows) for j in range(xbar.cols)]
+    save = power_vectors(xbar)
     step = phase_max_step(phase)
     while True:
         net = device_array_netlist(state.device, xbar, cells, [w.pwl() for w in phase.wl],
@@ -68,7 +68,7 @@ def _simulate_phase(state: ArrayState, cells: list, phase: Phase, backend: str, 
         missed = [(i, j) for (i, j), vc in v.items() if live[i][j] is not None
                   and not set(live_switches(state.device, cells[i][j], vc.min(), vc.max())) <= set(live[i][j])]
         if not missed:
-            return v, net
+            return v, net, write_energy(res, phase, xbar)
         logger.warning("%s: %d cells reached a frozen switch; simulating them again with every switch live",
                        phase.name, len(missed))
         for i, j in missed:
@@ -113,7 +113,7 @@ def run_parts(state: ArrayState, parts: list, freeze: bool = True) -> list:
     sources alone (each cell's wordline minus bitline voltage replayed through its hysteresis), and
     each part runs from its prediction in its own ngspice process. Then, in order, a part whose
     prediction differs from the states actually reached is simulated again from those: the outcome
-    is always that of the parts run one after the other.
+    is always that of the parts run one after the other. Returns the cells and the summed energy.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -124,20 +124,22 @@ def run_parts(state: ArrayState, parts: list, freeze: bool = True) -> list:
     # Threads only wait on the ngspice processes; the shared library is never entered from two threads.
     with ThreadPoolExecutor(len(parts)) as pool:
         try:
-            runs = list(pool.map(lambda k: _simulate_phase(state, starts[k], parts[k], "subprocess", freeze)[0],
+            runs = list(pool.map(lambda k: _simulate_phase(state, starts[k], parts[k], "subprocess", freeze),
                                  range(len(parts))))
         except KeyboardInterrupt:
             simulator.stop_subprocesses()  # the threads' ngspice processes end now, not at the end of their parts
             raise
     cells = state.cells
+    energy = None
     for k, part in enumerate(parts):
-        v = runs[k]
+        v, _net, e = runs[k]
         if cells != starts[k]:
             logger.info("%s: the switch states it starts from were not the predicted ones; simulating it again",
                         part.name)
-            v = _simulate_phase(state, cells, part, "subprocess", freeze)[0]
+            v, _net, e = _simulate_phase(state, cells, part, "subprocess", freeze)
         cells = _states_after(dev, cells, v)
-    return cells
+        energy = add_energy(energy, e)
+    return cells, energy
 
 
 def _source_corners_V(phase: Phase) -> tuple:

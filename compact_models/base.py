@@ -56,10 +56,13 @@ class SwitchCell:
     ``g_scale`` multiplies every switch conductance of the cell; it is how a write's programming
     error is realised (solved so that the read lands on the drawn conductance).
     ``ron_factor`` and ``vt_offset_V`` are the device-to-device variation, one entry per switch.
+    ``area_scale`` multiplies the switching area's conductance (its law, not the switches): how the
+    reset state's own spread is realised in a cell that is not written (`arrays.state`).
     """
 
     closed: tuple = field(default_factory=tuple)
     g_scale: float = 1.0
+    area_scale: float = 1.0
     ron_factor: tuple | None = None
     vt_offset_V: tuple | None = None
 
@@ -69,6 +72,8 @@ class SwitchCell:
             raise ParameterError(f"closed={self.closed!r} must list distinct switch indices, whole numbers from 0")
         if not (isinstance(self.g_scale, (int, float)) and math.isfinite(self.g_scale) and self.g_scale > 0):
             raise ParameterError(f"g_scale={self.g_scale!r} must be a finite number > 0")
+        if not (isinstance(self.area_scale, (int, float)) and math.isfinite(self.area_scale) and 0.01 <= self.area_scale <= 100):
+            raise ParameterError(f"area_scale={self.area_scale!r} must be a finite number within 0.01..100")
         for name in ("ron_factor", "vt_offset_V"):
             values = getattr(self, name)
             if values is not None and not np.all(np.isfinite(np.asarray(values, dtype=float))):
@@ -141,7 +146,7 @@ class SwitchDeviceMixin:
         live = range(self.n_switches) if live is None else sorted(live)
         frozen = sorted(set(range(self.n_switches)) - set(live))
         lines = [f"R{name}t {te} {a} {rc}"]
-        lines += self.switching_area_lines(name, a, b, linear=linear)
+        lines += self.switching_area_lines(name, a, b, linear=linear, scale=cell.area_scale)
         if frozen:
             lines.append(f"R{name}w {a} {b} {1.0 / cell.switch_conductance_S(self, frozen):.12g}")
         lines += self.insulator_area_lines(name, b, c, linear=linear)
@@ -200,7 +205,7 @@ class SwitchDeviceMixin:
 
     def read_conductance_of(self, cell: SwitchCell) -> float:
         """The read conductance of ``cell`` at ``read_V`` from the device equations, S."""
-        return self.read_conductance_S(cell.switch_conductance_S(self))
+        return self.read_conductance_S(cell.switch_conductance_S(self), cell.area_scale)
 
     def closed_for_level(self, level: int) -> tuple:
         """Switches closed in state ``level`` (1-based) when written from the reset state."""
@@ -273,6 +278,22 @@ def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tupl
     return tuple(int(k) for k in np.flatnonzero(closed))
 
 
+def area_scale_for_read(params, cell: SwitchCell, g_read_S: float) -> float:
+    """The ``area_scale`` that makes ``cell`` (switches as they are) read ``g_read_S``: how a reset cell
+    carries the reset state's spread. The read grows monotonically with the scale."""
+    from scipy.optimize import brentq
+
+    g_sw = cell.switch_conductance_S(params)
+
+    def gap(log_scale):
+        return params.read_conductance_S(g_sw, float(np.exp(log_scale))) - g_read_S
+
+    lo, hi = np.log(0.01), np.log(100.0)
+    if gap(lo) > 0 or gap(hi) < 0:
+        raise ParameterError(f"a reset cell cannot read {g_read_S * 1e9:.4g} nS with its switching area scaled within 0.01..100")
+    return float(np.exp(brentq(gap, lo, hi, xtol=1e-12)))
+
+
 def read_only(a: np.ndarray) -> np.ndarray:
     """``a`` made read-only: cached arrays are shared by every caller, who must not change them."""
     a.setflags(write=False)
@@ -308,7 +329,7 @@ def scale_for_read(params, cell, g_read_S: float) -> float:
     g_closed = base.switch_conductance_S(params) - (params.n_switches - len(cell.closed)) / params.roff_ohm
     if g_closed <= 0:
         raise ParameterError("a cell with no closed switch cannot carry a programming error")
-    g_needed = params.switch_conductance_for_read_S(g_read_S) - (params.n_switches - len(cell.closed)) / params.roff_ohm
+    g_needed = params.switch_conductance_for_read_S(g_read_S, cell.area_scale) - (params.n_switches - len(cell.closed)) / params.roff_ohm
     if g_needed <= 0:
         raise ParameterError(f"a read of {g_read_S * 1e9:.3f} nS is below what closed switches can give")
     return g_needed / g_closed

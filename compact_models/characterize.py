@@ -76,7 +76,7 @@ PLOTS = {"dc": "iv.png", "ispp": "ispp.png", "states": "states.png", "pulse-trai
 
 def write_result(out: Path, params, result) -> None:
     """Write the CSVs, the plot and ``summary.json`` (last, so its presence means a complete run)."""
-    from compact_models import protocols as P
+    from compact_models import plots as P
     from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 
     atomic_write_csv(out / "reads.csv", result.reads)
@@ -89,6 +89,14 @@ def write_result(out: Path, params, result) -> None:
         P.plot_states(ax, result.reads, title)
     elif result.protocol == "pulse-train":
         P.plot_pulse_trains(ax, params, result.reads, result.summary, title)
+        fig2, axes = new_figure(1, 2, figsize=(10, 3.8))
+        P.plot_pulse_scheme(axes, params, f"{params.name} pulse trains")
+        P.panel_letters(axes)
+        fig2.tight_layout()
+        atomic_save_figure(out / "fig2c_pulse_scheme.png", fig2)
+        fig3, ax3 = new_figure(figsize=(6, 4))
+        P.plot_state_sigma(ax3, result.reads, result.summary, f"{params.name} cycle-to-cycle spread per state")
+        atomic_save_figure(out / "fig2f_state_sigma.png", fig3)
     else:
         P.plot_ispp(ax, result.reads, title)
     atomic_save_figure(out / PLOTS[result.protocol], fig)

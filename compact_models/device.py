@@ -66,10 +66,13 @@ class Device(Protocol):
     def zero_bias_deviation(self, v_V) -> np.ndarray:
         """Largest relative gap between the cell's current and its zero-bias current within +-v_V."""
 
-    def read_conductance_S(self, g_switch_S: float) -> float:
-        """Read conductance for a switch-bank conductance, S."""
+    def reset_error(self, sigma_nS: float | None = None):
+        """The spread of a reset cell's read around the reset state (``draw_nS(rng, size)``), sigma overridden."""
 
-    def switch_conductance_for_read_S(self, g_read_S: float) -> float:
+    def read_conductance_S(self, g_switch_S: float, area_scale: float = 1.0) -> float:
+        """Read conductance for a switch-bank conductance (switching-area law scaled by ``area_scale``), S."""
+
+    def switch_conductance_for_read_S(self, g_read_S: float, area_scale: float = 1.0) -> float:
         """Inverse of `read_conductance_S`."""
 
     def read_conductance_of(self, cell) -> float:

@@ -170,9 +170,9 @@ class HfOxSyParams(SwitchDeviceMixin):
     def switch_ron_ohm(self) -> np.ndarray:
         return _switch_ron(self)
 
-    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False) -> list:
-        """Gmin and Cs across the switching area (linear already)."""
-        return [f"R{name}g {a} {b} {1e6 / self.g_min_uS:.9g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
+    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False, scale: float = 1.0) -> list:
+        """Gmin (times ``scale``, a cell's `SwitchCell.area_scale`) and Cs across the switching area (linear already)."""
+        return [f"R{name}g {a} {b} {1e6 / (self.g_min_uS * scale):.9g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
 
     def insulator_area_lines(self, name: str, b: str, c: str, linear: bool = False) -> list:
         """Ri and Ci across the insulator area (linear already)."""
@@ -196,16 +196,16 @@ class HfOxSyParams(SwitchDeviceMixin):
         """The cell is linear in the read regime: its current never deviates from the zero-bias one."""
         return np.zeros_like(np.asarray(v_V, dtype=float))
 
-    def read_conductance_S(self, g_switch_S: float) -> float:
+    def read_conductance_S(self, g_switch_S: float, area_scale: float = 1.0) -> float:
         """Read conductance for a switch conductance ``g_switch_S`` (linear device), S."""
-        g_area = g_switch_S + self.g_min_uS * 1e-6
+        g_area = g_switch_S + area_scale * self.g_min_uS * 1e-6
         return 1.0 / (1.0 / g_area + self.series_ohm)
 
-    def switch_conductance_for_read_S(self, g_read_S: float) -> float:
+    def switch_conductance_for_read_S(self, g_read_S: float, area_scale: float = 1.0) -> float:
         """Inverse of `read_conductance_S`."""
         if g_read_S * self.series_ohm >= 1:
             raise ParameterError(f"a read conductance of {g_read_S * 1e6:.1f} uS is above the series ceiling")
-        return 1.0 / (1.0 / g_read_S - self.series_ohm) - self.g_min_uS * 1e-6
+        return 1.0 / (1.0 / g_read_S - self.series_ohm) - area_scale * self.g_min_uS * 1e-6
 
     @property
     def level_switch_counts(self) -> tuple:
@@ -258,6 +258,10 @@ class HfOxSyParams(SwitchDeviceMixin):
         """The write error of one programmed state: the cycle-to-cycle noise of the last pulse."""
         return CycleToCycleError(sigma_nS=self.sigma_c2c_uS * 1e3 if sigma_nS is None else sigma_nS,
                                  truncate_sigma=self.c2c_truncate_sigma)
+
+    def reset_error(self, sigma_nS: float | None = None) -> "CycleToCycleError":
+        """The spread of a reset cell's read: the cycle-to-cycle noise of the reset state (paper 000, Fig. 2f)."""
+        return self.write_error(sigma_nS)
 
     def draw_c2c_S(self, rng: np.random.Generator, size) -> np.ndarray:
         """Cycle-to-cycle deviations of the parallel conductance, S (truncated Gaussian)."""

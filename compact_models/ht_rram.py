@@ -41,6 +41,11 @@ G_LEVELS_NS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0)
 LEVEL_SWITCH_COUNTS = (1, 5, 9, 13, 17, 21, 25, 28)
 RESET_V = -1.6
 """Reset pulse amplitude, V (paper 001: -1.6 V, below every switch's reset threshold)."""
+RESET_SIGMA_NS = 0.2
+"""Spread of the reset state's read, nS. Paper 001 gives no number: its Fig. 8 shows the cells left in
+the HRS "near 0 nS regardless of the weight level", a band far narrower than the 1.06 nS write error;
+0.2 nS (truncated at half the HRS) keeps them within about +-0.6 nS of it. Realised per cell as a
+scale of the switching-area law (`compact_models.base.area_scale_for_read`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +96,8 @@ class HTRRAMParams(SwitchDeviceMixin):
     """The 8 programmable states G1..G8 at the 1 V read, nS (paper 001, Fig. 4b)."""
     level_switch_counts: tuple = LEVEL_SWITCH_COUNTS
     """Closed switches that realise each state of g_levels_nS."""
+    reset_sigma_nS: float = RESET_SIGMA_NS
+    """Spread of a reset (unwritten) cell's 1 V read around the HRS, nS (assumed; see `RESET_SIGMA_NS`)."""
 
     def __post_init__(self):
         self.check_finite()
@@ -142,11 +149,12 @@ class HTRRAMParams(SwitchDeviceMixin):
     def _level_count(self, level: int) -> int:
         return len(self.closed_for_level(level))
 
-    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False) -> list:
-        """Rs (B-source) and Cs across the switching area; ``linear``: Rs at zero bias, a plain resistor."""
+    def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False, scale: float = 1.0) -> list:
+        """Rs (B-source) and Cs across the switching area; ``linear``: Rs at zero bias, a plain resistor.
+        ``scale`` multiplies Rs's conductance (a cell's `SwitchCell.area_scale`)."""
         if linear:
-            return [f"R{name}s {a} {b} {self.rs_ohm(0.0):.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
-        rs = _exp_law(a, b, self.rs_prefactor_ohm, self.rs_v0_V, self.rs_slope_V)
+            return [f"R{name}s {a} {b} {self.rs_ohm(0.0) / scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
+        rs = _exp_law(a, b, self.rs_prefactor_ohm / scale, self.rs_v0_V, self.rs_slope_V)
         return [f"B{name}s {a} {b} I={rs}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
 
     def insulator_area_lines(self, name: str, b: str, c: str, linear: bool = False) -> list:
@@ -174,10 +182,10 @@ class HTRRAMParams(SwitchDeviceMixin):
         """Non-linear insulator-area resistance at V_bc, ohm."""
         return self.ri_prefactor_ohm * np.exp(-(np.abs(v_bc) - self.ri_v0_V) / self.ri_slope_V)
 
-    def current_A(self, g_switch_S: float, v: float) -> float:
+    def current_A(self, g_switch_S: float, v: float, area_scale: float = 1.0) -> float:
         """DC current through the cell at stack voltage ``v`` with switch conductance ``g_switch_S``.
 
-        Solves the series circuit Rc + (Gsw || Rs) + Ri + Rc; capacitors carry no DC current.
+        Solves the series circuit Rc + (Gsw || Rs / area_scale) + Ri + Rc; capacitors carry no DC current.
         """
         if v == 0:
             return 0.0
@@ -187,16 +195,16 @@ class HTRRAMParams(SwitchDeviceMixin):
         def mismatch(v_bc):
             i = v_bc / self.ri_ohm(v_bc)
             v_ab = va - v_bc - 2 * self.rc_ohm * i
-            return v_ab * (g_switch_S + 1.0 / self.rs_ohm(v_ab)) - i
+            return v_ab * (g_switch_S + area_scale / self.rs_ohm(v_ab)) - i
 
         v_bc = brentq(mismatch, 0.0, va, xtol=1e-15, rtol=1e-13, maxiter=200)
         return sign * v_bc / self.ri_ohm(v_bc)
 
-    def read_conductance_S(self, g_switch_S: float) -> float:
+    def read_conductance_S(self, g_switch_S: float, area_scale: float = 1.0) -> float:
         """Conductance read at `read_V` for a switching-area conductance ``g_switch_S``, S."""
-        return self.current_A(g_switch_S, self.read_V) / self.read_V
+        return self.current_A(g_switch_S, self.read_V, area_scale) / self.read_V
 
-    def switch_conductance_for_read_S(self, g_read_S: float) -> float:
+    def switch_conductance_for_read_S(self, g_read_S: float, area_scale: float = 1.0) -> float:
         """Inverse of `read_conductance_S`: the switching-area conductance that reads ``g_read_S``."""
         i = g_read_S * self.read_V
         if i >= self.max_read_conductance_S * self.read_V:
@@ -206,7 +214,7 @@ class HTRRAMParams(SwitchDeviceMixin):
             )
         v_bc = brentq(lambda v: v / self.ri_ohm(v) - i, 1e-12, self.read_V, xtol=1e-15, rtol=1e-13)
         v_ab = self.read_V - v_bc - 2 * self.rc_ohm * i
-        return i / v_ab - 1.0 / self.rs_ohm(v_ab)
+        return i / v_ab - area_scale / self.rs_ohm(v_ab)
 
     @property
     def max_read_conductance_S(self) -> float:
@@ -227,6 +235,11 @@ class HTRRAMParams(SwitchDeviceMixin):
     def write_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
         """The write error of paper 001 (sigma 1.06 nS unless given)."""
         return ProgrammingError() if sigma_nS is None else ProgrammingError(sigma_nS=sigma_nS)
+
+    def reset_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
+        """The spread of a reset cell's read around the HRS (`reset_sigma_nS` unless given)."""
+        sigma = self.reset_sigma_nS if sigma_nS is None else sigma_nS
+        return ProgrammingError(sigma_nS=sigma, truncate_nS=min(4.0, 0.5 * self.hrs_conductance_S * 1e9) if sigma > 0 else 4.0)
 
     @property
     def hrs_conductance_S(self) -> float:

@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from compact_models import protocols  # noqa: E402
+from compact_models import plots, protocols  # noqa: E402
 from compact_models.ht_rram import HTRRAMParams  # noqa: E402
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/example01")
@@ -20,6 +20,6 @@ result = protocols.ispp(HTRRAMParams(), cycles=3)
 per_cycle = result.reads.groupby("cycle").read_current_nA.agg(["min", "max"])
 print(per_cycle.round(2).to_string())
 fig, ax = plt.subplots(figsize=(7, 4))
-protocols.plot_ispp(ax, result.reads, "HT-RRAM ISPP, 3 cycles")
+plots.plot_ispp(ax, result.reads, "HT-RRAM ISPP, 3 cycles")
 fig.savefig(out / "ispp.png", dpi=100)
 print(f"wrote {out / 'ispp.png'}")

@@ -22,5 +22,5 @@ def infer_image_power(device, xbar: CrossbarParams, cells, spikes: np.ndarray, c
     out = {"predicted": label, "diff_current_nA": diff * 1e9, "power": report.summary,
            "wordline_power_nW": report.per_wordline.array_power_nW.to_numpy()}
     if trace:
-        out["trace"] = report.per_time[["time_s", "array_power_nW", "line_loss_nW", "source_power_nW"]]
+        out["trace"] = report.per_time
     return out

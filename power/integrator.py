@@ -15,16 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from arrays.energy import device_currents_A, line_loss_W, power_vectors, source_power_W
 from arrays.netlist import CrossbarParams
 from compact_models.errors import ParameterError
 
-
-def power_vectors(xbar: CrossbarParams) -> list:
-    """The vectors the integrator needs: every node of the array and every source current."""
-    m, n = xbar.shape
-    names = [f"v(w{i}_{j})" for i in range(m) for j in range(n)] + [f"v(b{i}_{j})" for i in range(m) for j in range(n)]
-    names += [f"v(wl{i})" for i in range(m)] + [f"v(bl{j})" for j in range(n)]
-    return names + [f"i(vwl{i})" for i in range(m)] + [f"i(vbl{j})" for j in range(n)]
+__all__ = ["PowerReport", "integrate_power", "power_vectors", "quasi_static_power_nW"]
 
 
 @dataclass
@@ -43,46 +38,6 @@ class PowerReport:
 
 
 MIN_LINE_OHM = 1e-3
-
-
-def _r(value: float) -> float:
-    return max(value, 1e-6)
-
-
-def device_currents_A(res, xbar: CrossbarParams) -> tuple:
-    """Voltage across (V) and current through (A) every device, each time x rows x cols."""
-    m, n = xbar.shape
-    vw = np.stack([np.stack([res[f"v(w{i}_{j})"] for j in range(n)], -1) for i in range(m)], 1)
-    vb = np.stack([np.stack([res[f"v(b{i}_{j})"] for j in range(n)], -1) for i in range(m)], 1)
-    vwl = np.stack([res[f"v(wl{i})"] for i in range(m)], -1)
-    # Current along each wordline into cell j: from the driver for j = 0, from cell j-1 otherwise.
-    inflow = np.empty_like(vw)
-    inflow[:, :, 0] = (vwl - vw[:, :, 0]) / _r(xbar.r_contact_ohm)
-    inflow[:, :, 1:] = (vw[:, :, :-1] - vw[:, :, 1:]) / _r(xbar.r_wire_wl_ohm)
-    outflow = np.zeros_like(vw)
-    outflow[:, :, :-1] = inflow[:, :, 1:]
-    return vw - vb, inflow - outflow, (vw, vb, vwl)
-
-
-def line_loss_W(res, xbar: CrossbarParams, nodes=None) -> np.ndarray:
-    """Instantaneous power dissipated in every line segment and contact, summed, W (per time point)."""
-    m, n = xbar.shape
-    vw, vb, vwl = nodes if nodes is not None else device_currents_A(res, xbar)[2]
-    vbl = np.stack([res[f"v(bl{j})"] for j in range(n)], -1)
-    loss = ((vwl - vw[:, :, 0]) ** 2).sum(-1) / _r(xbar.r_contact_ohm)
-    loss += (np.diff(vw, axis=2) ** 2).sum((1, 2)) / _r(xbar.r_wire_wl_ohm)
-    loss += (np.diff(vb, axis=1) ** 2).sum((1, 2)) / _r(xbar.r_wire_bl_ohm)
-    loss += ((vb[:, m - 1, :] - vbl) ** 2).sum(-1) / _r(xbar.r_contact_ohm)
-    return loss
-
-
-def source_power_W(res, xbar: CrossbarParams) -> tuple:
-    """Power delivered by each wordline source and by all bitline sources, W (per time point)."""
-    m, n = xbar.shape
-    # ngspice's source current flows from + through the source to -: delivered power is -V * I.
-    wl = np.stack([-res[f"v(wl{i})"] * res[f"i(vwl{i})"] for i in range(m)], -1)
-    bl = sum(-res[f"v(bl{j})"] * res[f"i(vbl{j})"] for j in range(n))
-    return wl, bl
 
 
 def integrate_power(res, xbar: CrossbarParams, counted: np.ndarray | None = None, window: tuple | None = None) -> PowerReport:

@@ -51,10 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="transfer only this map: a CSV of 24 rows x 10 integer levels in -7..7, or 'random'")
     parser.add_argument("--sigma-nS", type=float, default=None,
                         help="write-error sigma, nS (default: HT-RRAM 1.06 nS, HfOxSy 23 700 nS; 0 switches it off)")
-    parser.add_argument("--zero-state", choices=["g1", "hrs"], default="g1",
-                        help="what a zero weight and the partner of a non-zero weight hold (default g1)")
-    parser.add_argument("--max-passes", type=int, default=None,
-                        help="write passes at most (1 = open loop; default: HT-RRAM 3, HfOxSy 10)")
+    parser.add_argument("--reset-sigma-nS", type=float, default=None,
+                        help="spread of the cells left reset around the reset state, nS (default: HT-RRAM 0.2 nS, "
+                             "HfOxSy 23 700 nS; 0 switches it off)")
+    parser.add_argument("--zero-state", choices=["hrs", "g1"], default="hrs",
+                        help="what a zero weight and the partner of a non-zero weight hold: hrs (default, paper 001 "
+                             "Fig. 8: left reset) or g1 (written to G1 = 10 nS, so +5 is G6 - G1)")
+    parser.add_argument("--max-passes", type=int, default=1,
+                        help="write passes at most: 1 (default) is paper 001's open-loop array model; more verify, "
+                             "reset and rewrite the cells outside the tolerance, beyond the paper")
+    parser.add_argument("--threshold-percentile", type=float, default=None,
+                        help="power study: percentile of the ReLU activations that sets the hidden threshold "
+                             "(default 99.99)")
+    parser.add_argument("--spike-width-ms", type=float, default=None,
+                        help="power study: plateau of a spike within its 1 ms step, ms (default 0.5)")
+    parser.add_argument("--spike-edge-us", type=float, default=None,
+                        help="power study: rise and fall time of a spike, us (default 20)")
     parser.add_argument("--r-wire-ohm", type=float, default=R_WIRE_OHM, help="line resistance per segment, ohm")
     parser.add_argument("--r-contact-ohm", type=float, default=R_CONTACT_OHM, help="contact/driver resistance, ohm")
     parser.add_argument("--out", type=Path, default=None,
@@ -80,7 +92,7 @@ def _spec(args) -> tuple:
     if args.images_per_class < 1:
         raise ParameterError(f"--images-per-class {args.images_per_class} must be at least 1")
     spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS,
-                        zero_state=args.zero_state, max_passes=args.max_passes, r_wire_ohm=args.r_wire_ohm,
+                        reset_sigma_nS=args.reset_sigma_nS, zero_state=args.zero_state, max_passes=args.max_passes, r_wire_ohm=args.r_wire_ohm,
                         r_contact_ohm=args.r_contact_ohm)
     return spec, parallelism_from(args, notify=_log)
 
@@ -91,11 +103,11 @@ def _log(message: str) -> None:
 
 def _study(args, spec, parallelism) -> int:
     from compact_models.io import staged_results
-    from power.report import format_table, write_study
+    from power.report import format_decomposition, format_settings, format_table, format_transfers, write_study
     from power.study import StudyConfig, run_study
     from snn.data import images_per_class, load_mnist
 
-    cfg = StudyConfig(transfer=spec, images_per_class=args.images_per_class)
+    cfg = StudyConfig(transfer=spec, images_per_class=args.images_per_class, **_inference_choices(args))
     data = load_mnist(args.mnist_dir)  # a bad --mnist-dir fails before any folder is made
     images_per_class(data.test_y, cfg.images_per_class, cfg.seed)  # and so does asking for too many images
     out = prepare_out_dir(args.out or timestamped(f"power-{args.scheme}"))
@@ -107,11 +119,32 @@ def _study(args, spec, parallelism) -> int:
     print(f"average array power per MNIST class, {s['n_images']} test images ({s['images_per_class']} per class), "
           f"{s['scheme']} transfer into the 24x24 {s['device']} array:")
     print(format_table(result))
-    for v, t in s["transfer"].items():
-        print(f"transfer {v}: {t['within_tolerance_fraction']:.1%} of {t['n_cells']} cells within {t['tolerance_nS']:.4g} nS, "
-              f"RMSE {t['rmse_nS']:.4g} nS, MAE {t['mae_nS']:.4g} nS, {t['n_pulses']} pulses in {t['n_passes']} passes")
+    print(format_transfers(result))
+    print(format_decomposition(result))
+    print(format_settings(result))
     print(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
     return 0
+
+
+STUDY_ONLY = ("threshold_percentile", "spike_width_ms", "spike_edge_us")
+
+
+def _inference_choices(args) -> dict:
+    """The StudyConfig fields the inference flags set (the defaults where a flag is not given)."""
+    from dataclasses import replace
+
+    from snn.inference import SpikeTiming
+
+    kw = {}
+    if args.threshold_percentile is not None:
+        kw["threshold_percentile"] = args.threshold_percentile
+    timing = SpikeTiming()
+    if args.spike_width_ms is not None:
+        timing = replace(timing, pulse_s=args.spike_width_ms / 1e3)
+    if args.spike_edge_us is not None:
+        timing = replace(timing, edge_s=args.spike_edge_us / 1e6)
+    kw["timing"] = timing
+    return kw
 
 
 def _transfer_only(args, spec, parallelism) -> int:
@@ -120,6 +153,10 @@ def _transfer_only(args, spec, parallelism) -> int:
     from compact_models.io import staged_results
     from compact_models.store import RunState, spec_fields
 
+    given = [f"--{name.replace('_', '-')}" for name in STUDY_ONLY if getattr(args, name) is not None]
+    if given:
+        raise ParameterError(f"{', '.join(given)} set the power study's inference; with --weights there is none: "
+                             "leave them out, or drop --weights")
     levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
     out = prepare_out_dir(args.out or timestamped(f"transfer-{args.scheme}"))
     RunState(out, "transfer", {"transfer": spec_fields(spec), "levels": levels.tolist()}, overwrite=args.overwrite)

@@ -6,36 +6,10 @@ from pathlib import Path
 from arrays.pwl import write_pwl
 from arrays.transfer import write_figures, write_layer_tables
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
+from compact_models.plots import panel_letters
+from power.plots import plot_output_currents, plot_power_per_class, plot_power_trace, plot_wordline_power
 from power.study import LABELS, StudyResult
 from snn.inference import spike_V, write_spike_pwl
-
-COLORS = {"qt": "tab:blue", "qtpr": "tab:orange"}
-
-
-def plot_power_trace(ax, traces: dict, means: dict, test_index: int):
-    """Array power over time with its average, for one image (Fig. 12a)."""
-    for v, trace in traces.items():
-        ax.plot(trace.time_s * 1e3, trace.array_power_nW, lw=0.8, color=COLORS.get(v), label=f"{LABELS[v]}")
-        ax.axhline(means[v], ls="--", lw=1.2, color=COLORS.get(v), label=f"{LABELS[v]} average {means[v]:.0f} nW")
-    ax.set_xlabel("time (ms)")
-    ax.set_ylabel("array power (nW)")
-    ax.set_title(f"array power during the inference of test image {test_index}")
-    ax.legend(fontsize=8)
-    return ax
-
-
-def plot_power_per_class(ax, per_class, variants):
-    """Average array power per class, the variants side by side (Fig. 12b)."""
-    x = per_class["class"].to_numpy()
-    width = 0.8 / len(variants)
-    for k, v in enumerate(variants):
-        ax.bar(x + (k - (len(variants) - 1) / 2) * width, per_class[f"power_{v}_nW"], width, color=COLORS.get(v),
-               label=f"{LABELS[v]} (mean {per_class[f'power_{v}_nW'].mean():.0f} nW)")
-    ax.set_xticks(x)
-    ax.set_xlabel("MNIST class")
-    ax.set_ylabel("average array power (nW)")
-    ax.legend(fontsize=8)
-    return ax
 
 
 def format_table(result: StudyResult) -> str:
@@ -67,6 +41,42 @@ def format_table(result: StudyResult) -> str:
     return "\n".join(lines)
 
 
+def format_transfers(result: StudyResult) -> str:
+    """Each transfer's statistics: over the written cells, and over every cell of the layer, beside paper 001's."""
+    s = result.summary
+    paper = s["paper_001"]
+    lines = []
+    for v, t in s["transfer"].items():
+        a = t["all_layer_cells"]
+        lines.append(f"transfer {LABELS[v]}: {t['n_cells']} cells written, {t['within_2nS_fraction']:.1%} within 2 nS, "
+                     f"{t['within_4nS_fraction']:.1%} within 4 nS, RMSE {t['rmse_nS']:.3f} nS, MAE {t['mae_nS']:.3f} nS; "
+                     f"all {a['n_cells']} layer cells: RMSE {a['rmse_nS']:.3f} nS, MAE {a['mae_nS']:.3f} nS "
+                     f"(paper 001: {paper['transfer_rmse_nS'].get(v, float('nan')):.2f} / {paper['transfer_mae_nS'].get(v, float('nan')):.2f} nS); "
+                     f"{t['n_pulses']} pulses in {t['n_passes']} pass{'es' if t['n_passes'] != 1 else ''}")
+    return "\n".join(lines)
+
+
+def format_decomposition(result: StudyResult) -> str:
+    """The power decomposition: spikes x conductance x duty, beside the circuit's and paper 001's power."""
+    s = result.summary
+    lines = []
+    for v, d in s["power_decomposition"].items():
+        lines.append(f"power {LABELS[v]}: {d['hidden_spikes_per_image']:.1f} hidden spikes per image "
+                     f"({d['spikes_per_step']:.2f} per step) x {d['row_conductance_nS']:.1f} nS per spiking wordline x "
+                     f"({d['spike_V']:.3g} V)^2 x duty {d['duty']:.3f} = {d['predicted_power_nW']:.1f} nW; "
+                     f"circuit {d['circuit_power_nW']:.1f} nW (paper 001: {s['paper_001']['power_nW_mean'].get(v, float('nan')):.0f} nW)")
+    return "\n".join(lines)
+
+
+def format_settings(result: StudyResult) -> str:
+    """The choices that moved the headline numbers, in one line."""
+    st = result.summary["settings"]
+    return ("settings: " + ("open loop (one write per cell)" if st["open_loop"] else f"{st['max_passes']} write passes") +
+            f", partners and zeros {st['zero_state']}, write error {st['write_error_sigma_nS']:.4g} nS, reset spread "
+            f"{st['reset_sigma_nS']:.4g} nS, hidden threshold at the {st['threshold_percentile']:g}th percentile, spikes "
+            f"{st['spike_plateau_ms']:g} ms + 2 x {st['spike_edge_us']:g} us edges per {st['spike_step_ms']:g} ms step")
+
+
 def write_study(out: Path, result: StudyResult) -> list:
     """Write summary.json, power_per_class.csv, images.csv, traces, transfer tables, PWL files and figures.
 
@@ -85,7 +95,8 @@ def write_study(out: Path, result: StudyResult) -> list:
         (out / f"transfer_{v}").mkdir(exist_ok=True)
         write_figures(out / f"transfer_{v}", layer)
         write_pwl(layer.result.phases, layer.result.netlists, out / "pwl" / f"transfer_{v}")
-        write_spike_pwl(out / "pwl" / v, result.hidden[v], s["test_indices"], spike_V(layer.spec.params), f"{LABELS[v]}: ")
+        write_spike_pwl(out / "pwl" / v, result.hidden[v], s["test_indices"], spike_V(layer.spec.params), f"{LABELS[v]}: ",
+                        result.config.timing)
     figures = []
     if result.traces:
         fig, ax = new_figure(figsize=(8, 4))
@@ -94,8 +105,22 @@ def write_study(out: Path, result: StudyResult) -> list:
         plot_power_trace(ax, result.traces, means, s["trace_test_index"])
         atomic_save_figure(out / "fig12a_power_trace.png", fig)
         figures.append("fig12a_power_trace.png")
+        fig, axes = new_figure(1, len(result.traces), figsize=(6 * len(result.traces), 4.2), squeeze=False)
+        for ax, (v, trace) in zip(axes[0], result.traces.items()):
+            plot_wordline_power(ax, trace, f"{LABELS[v]}, test image {s['trace_test_index']}")
+        panel_letters(axes)
+        fig.tight_layout()
+        atomic_save_figure(out / "figS4_wordline_power.png", fig)
+        figures.append("figS4_wordline_power.png")
+    if result.outputs:
+        fig, ax = new_figure(figsize=(7, 4))
+        index, label = s["output_test_index"], s["output_test_label"]
+        plot_output_currents(ax, {v: result.outputs[(v, index)] for v in variants}, label,
+                             f"output currents for test image {index} (class {label})")
+        atomic_save_figure(out / "fig11a_output_currents.png", fig)
+        figures.append("fig11a_output_currents.png")
     fig, ax = new_figure(figsize=(8, 4))
-    plot_power_per_class(ax, result.per_class, variants)
+    plot_power_per_class(ax, result.per_class, variants, result.images)
     n = s["images_per_class"]
     ax.set_title(f"average array power per class ({n} image{'s' if n > 1 else ''} each, {s['scheme']} transfer)")
     atomic_save_figure(out / "fig12b_power_per_class.png", fig)

@@ -21,11 +21,21 @@ from compact_models.parallel import Parallelism
 from compact_models.store import RunState, spec_fields
 from power.images import infer_image_power
 from snn.data import MNIST, images_per_class, load_mnist
+from snn.inference import SpikeTiming, spike_V
 from snn.models import trained_variants
-from snn.spiking import convert
+from snn.spiking import THRESHOLD_PERCENTILE, convert
 
 VARIANTS = ("qt", "qtpr")
 LABELS = {"qt": "QT", "qtpr": "QT & PR"}
+PAPER_001 = {
+    "power_nW_mean": {"qt": 243.0, "qtpr": 222.0},
+    "transfer_rmse_nS": {"qt": 1.1, "qtpr": 0.57},
+    "transfer_mae_nS": {"qt": 0.85, "qtpr": 0.48},
+    "within_2nS_fraction": 0.94,
+    "accuracy_3_per_class": 1.0,
+    "note": "paper 001: Fig. 12b (power), Fig. 9 (RMSE, MAE of the measured array), section 4.3 (94 % within 2 nS)",
+}
+"""Paper 001's numbers, reported beside ours in every study's summary."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,8 +48,14 @@ class StudyConfig:
     """Test images per class, the same for both variants (paper 001: 3)."""
     variants: tuple = VARIANTS
     """Network variants to compare."""
+    threshold_percentile: float = THRESHOLD_PERCENTILE
+    """Percentile of the training set's ReLU activations that sets the hidden neurons' threshold (`snn.spiking`)."""
+    timing: SpikeTiming = SpikeTiming()
+    """Spike shape of the inference transients: step, plateau and edges."""
 
     def __post_init__(self):
+        if not (isinstance(self.threshold_percentile, (int, float)) and 50 <= self.threshold_percentile <= 100):
+            raise ParameterError(f"threshold percentile {self.threshold_percentile!r} must be within 50..100")
         if not isinstance(self.images_per_class, int) or self.images_per_class < 1:
             raise ParameterError(f"--images-per-class {self.images_per_class!r} must be a whole number of at least 1")
         bad = set(self.variants) - set(VARIANTS)
@@ -62,6 +78,9 @@ class StudyResult:
     layers: dict
     traces: dict
     hidden: dict = field(default_factory=dict)
+    config: StudyConfig = StudyConfig()
+    outputs: dict = field(default_factory=dict)
+    """{(variant, test index): each output node's differential current summed over the steps, nA}."""
 
 
 def run_study(cfg: StudyConfig = StudyConfig(), data=None, parallelism: Parallelism = Parallelism(),
@@ -85,7 +104,7 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, parallelism: Parallel
 
     hidden, ideal = {}, {}
     for v in cfg.variants:
-        snn = convert(nets[v], data.train_x)
+        snn = convert(nets[v], data.train_x, cfg.threshold_percentile)
         hidden[v] = snn.hidden_spikes(data.test_x[idx])
         ideal[v] = snn.ideal_output(hidden[v]).argmax(1)
 
@@ -107,7 +126,7 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, parallelism: Parallel
                     results[(v, k)] = r
                     continue
                 tasks.append(((v, k), name, (infer_image_power, (device, xbar, layers[v].result.state.cells, hidden[v][k]),
-                                             dict(counted=counted, backend=spice_backend, trace=k == 0))))
+                                             dict(counted=counted, timing=cfg.timing, backend=spice_backend, trace=k == 0))))
         return tasks
 
     def save_images(tasks, outputs, bar):
@@ -214,6 +233,72 @@ def _assemble(cfg, data, nets, idx, layers, hidden, ideal, results) -> StudyResu
     if "reduction_percent" in per_class:
         summary["power_reduction_percent"] = 100 * (1 - mean["qtpr"] / mean["qt"])
         summary["classes_where_qtpr_draws_less"] = int((per_class.power_qtpr_nW < per_class.power_qt_nW).sum())
+    summary["power_decomposition"] = power_decomposition(cfg, layers, hidden, images)
+    summary["settings"] = study_settings(cfg)
+    summary["paper_001"] = PAPER_001
     traces = {v: results[(v, 0)]["trace"] for v in cfg.variants if "trace" in results[(v, 0)]}
     summary["trace_test_index"] = int(idx[0])
-    return StudyResult(images, per_class, summary, layers, traces, hidden)
+    # Fig. 11a's image: paper 001 shows a 6; the first of that class in the study (else the first image)
+    shown = int(np.flatnonzero(labels == 6)[0]) if np.any(labels == 6) else 0
+    summary["output_test_index"], summary["output_test_label"] = int(idx[shown]), int(labels[shown])
+    outputs = {(v, int(idx[shown])): np.asarray(results[(v, shown)]["diff_current_nA"], dtype=float) for v in cfg.variants}
+    return StudyResult(images, per_class, summary, layers, traces, hidden, cfg, outputs)
+
+
+def study_settings(cfg: StudyConfig) -> dict:
+    """Every choice of the study that moves a headline number, as the summary reports it."""
+    spec, dev = cfg.transfer, cfg.transfer.params
+    return {
+        "max_passes": spec.max_passes or dev.transfer_max_passes,
+        "open_loop": (spec.max_passes or dev.transfer_max_passes) == 1,
+        "zero_state": spec.zero_state,
+        "write_error_sigma_nS": dev.write_error(spec.sigma_nS).sigma_nS,
+        "reset_sigma_nS": dev.reset_error(spec.reset_sigma_nS).sigma_nS,
+        "threshold_percentile": cfg.threshold_percentile,
+        "spike_V": spike_V(dev),
+        "spike_step_ms": cfg.timing.step_s * 1e3,
+        "spike_plateau_ms": cfg.timing.pulse_s * 1e3,
+        "spike_edge_us": cfg.timing.edge_s * 1e6,
+        "spike_duty": spike_duty(cfg.timing),
+        "r_wire_ohm": spec.r_wire_ohm,
+        "r_contact_ohm": spec.r_contact_ohm,
+    }
+
+
+def spike_duty(timing: SpikeTiming) -> float:
+    """A spike's share of its step at full power: the plateau, and each edge at a third (V^2 on a ramp)."""
+    return (timing.pulse_s + 2 * timing.edge_s / 3) / timing.step_s
+
+
+def power_decomposition(cfg: StudyConfig, layers: dict, hidden: dict, images: pd.DataFrame) -> dict:
+    """Why a power is what it is: P = V^2 x duty x (spikes per step) x (spike-weighted row conductance).
+
+    Per image, each wordline i that spikes n_i times in the T steps draws V^2 G_i over duty of each
+    spiking step, G_i the sum of the read conductances of its 20 layer cells (the transfer's read-out):
+    P = V^2 duty sum_i n_i G_i / T. ``row_conductance_nS`` is sum_i n_i G_i / sum_i n_i, so that
+    P = V^2 x duty x spikes_per_step x row_conductance. The circuit's power differs from it by the
+    cells' non-linearity on the edges, the IR drop and the capacitive currents.
+    """
+    v_spike = spike_V(cfg.transfer.params)
+    duty = spike_duty(cfg.timing)
+    out = {}
+    for v, layer in layers.items():
+        cells = layer.cells[layer.cells.side != "unused"]
+        g_row_S = cells.groupby("wordline").final_nS.sum().reindex(range(hidden[v].shape[2]), fill_value=0.0).to_numpy() * 1e-9
+        n_i = hidden[v].sum(axis=1)  # images x wordlines
+        steps = hidden[v].shape[1]
+        predicted_nW = v_spike**2 * duty * (n_i @ g_row_S) / steps * 1e9
+        spikes = n_i.sum(axis=1)
+        circuit = images[images.variant == v].array_power_nW.to_numpy()
+        out[v] = {
+            "hidden_spikes_per_image": float(spikes.mean()),
+            "spikes_per_step": float(spikes.mean() / steps),
+            "row_conductance_nS": float((n_i @ g_row_S).sum() / max(spikes.sum(), 1) * 1e9),
+            "mean_row_conductance_nS": float(g_row_S.mean() * 1e9),
+            "duty": duty,
+            "spike_V": v_spike,
+            "predicted_power_nW": float(predicted_nW.mean()),
+            "circuit_power_nW": float(circuit.mean()),
+            "circuit_over_predicted": float(circuit.mean() / predicted_nW.mean()),
+        }
+    return out

@@ -43,6 +43,17 @@ class SpikeTiming:
     edge_s: float = 20e-6
     """Rise and fall of a spike, s."""
 
+    def __post_init__(self):
+        import math
+
+        from compact_models.errors import ParameterError
+
+        if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in (self.step_s, self.pulse_s, self.edge_s)):
+            raise ParameterError("spike step, plateau and edge must be finite numbers")
+        if not (self.pulse_s > 0 and self.edge_s > 0 and 3 * self.edge_s + self.pulse_s <= self.step_s):
+            raise ParameterError(f"a spike of {self.pulse_s * 1e3:g} ms plateau and {self.edge_s * 1e6:g} us edges does not fit "
+                                 f"its {self.step_s * 1e3:g} ms step: both must be > 0 and plateau + 3 edges <= the step")
+
 
 def spike_pwl(spikes: np.ndarray, volts: float, timing: SpikeTiming = SpikeTiming()) -> list:
     """PWL specs (one per wordline) for a steps x wordlines spike raster.
@@ -64,7 +75,8 @@ def spike_pwl(spikes: np.ndarray, volts: float, timing: SpikeTiming = SpikeTimin
     return specs
 
 
-def write_spike_pwl(folder, hidden: np.ndarray, test_indices, volts: float, label: str = "") -> None:
+def write_spike_pwl(folder, hidden: np.ndarray, test_indices, volts: float, label: str = "",
+                    timing: SpikeTiming = SpikeTiming()) -> None:
     """One include file per image (``image<index>.inc``) with the wordline sources of its inference."""
     from pathlib import Path
 
@@ -73,7 +85,7 @@ def write_spike_pwl(folder, hidden: np.ndarray, test_indices, volts: float, labe
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for spikes, test_index in zip(hidden, test_indices):
-        body = "".join(f"Vwl{i} wl{i} 0 {spec}\n" for i, spec in enumerate(spike_pwl(spikes, volts)))
+        body = "".join(f"Vwl{i} wl{i} 0 {spec}\n" for i, spec in enumerate(spike_pwl(spikes, volts, timing)))
         atomic_write_text(folder / f"image{int(test_index):05d}.inc",
                           f"* {label}hidden spikes of test image {int(test_index)}, one source per wordline\n" + body)
 

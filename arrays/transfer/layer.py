@@ -19,6 +19,7 @@ from arrays.netlist import R_CONTACT_OHM, R_WIRE_OHM, CrossbarParams
 from arrays.programming import TransferConfig, TransferResult, say, transfer_states
 from arrays.schemes import SCHEMES, Phase
 from arrays.state import ArrayState
+from arrays.statistics import error_statistics
 from compact_models.base import DeviceVariation, SwitchCell
 from compact_models.devices import DEVICES, device_params
 from compact_models.errors import ParameterError
@@ -26,7 +27,7 @@ from compact_models.store import cache_record, content_key, read_record, write_r
 from compact_models.waveforms import Waveform
 
 TRANSFER_COLUMNS = ["wordline", "bitline", "level", "side", "state", "target_nS", "final_nS", "error_nS", "pulses",
-                    "written"]
+                    "written", "selected_energy_nJ", "half_selected_energy_nJ"]
 """Columns of the per-cell transfer CSVs."""
 
 
@@ -42,10 +43,14 @@ class TransferSpec:
     """Seed of the write errors and the device-to-device variation."""
     sigma_nS: float | None = None
     """Write-error sigma, nS; None takes the device's (HT-RRAM 1.06 nS, paper 001; HfOxSy 23.7 uS, paper 000)."""
-    zero_state: str = "g1"
-    """What a zero weight and the partner of a non-zero weight hold: ``g1`` or ``hrs`` (`arrays.mapping`)."""
-    max_passes: int | None = None
-    """Write passes at most (1: open loop); None takes the device's."""
+    reset_sigma_nS: float | None = None
+    """Spread of the cells left reset around the reset state, nS; None takes the device's (HT-RRAM 0.2 nS)."""
+    zero_state: str = "hrs"
+    """What a zero weight and the partner of a non-zero weight hold: ``hrs`` (paper 001, Fig. 8) or ``g1`` (`arrays.mapping`)."""
+    max_passes: int | None = 1
+    """Write passes at most: 1 is paper 001's open-loop array model (one write, its error standing for
+    the device's program-and-verify); more verify, reset and rewrite the cells outside the tolerance,
+    beyond the paper; None takes the device's (HT-RRAM 3, HfOxSy 10)."""
     r_wire_ohm: float = R_WIRE_OHM
     """Line resistance per segment, ohm (wordlines and bitlines)."""
     r_contact_ohm: float = R_CONTACT_OHM
@@ -75,6 +80,8 @@ class TransferSpec:
         params = self.params
         if self.sigma_nS is not None and params.write_error(self.sigma_nS) == params.write_error(None):
             object.__setattr__(self, "sigma_nS", None)  # the device's own error: one cache entry, however named
+        if self.reset_sigma_nS is not None and params.reset_error(self.reset_sigma_nS) == params.reset_error(None):
+            object.__setattr__(self, "reset_sigma_nS", None)
         if self.variation is not None and not self.variation.active:
             object.__setattr__(self, "variation", None)
 
@@ -148,9 +155,20 @@ def _simulate(levels, spec: TransferSpec, spice_backend, processes, progress) ->
     targets = target_states(levels, xbar.shape, spec.zero_state)
     result = transfer_states(params, targets, TransferConfig(scheme=spec.scheme, max_passes=spec.max_passes), xbar=xbar,
                              error=params.write_error(spec.sigma_nS), variation=spec.variation, seed=spec.seed,
-                             backend=spice_backend, progress=progress, processes=processes)
-    return LayerTransfer(_layer_cells(result.cells, levels, xbar), _layer_summary(result.summary, spec), result,
-                         levels, spec)
+                             backend=spice_backend, progress=progress, processes=processes, stream=layer_stream(levels),
+                             reset_error=params.reset_error(spec.reset_sigma_nS))
+    cells = _layer_cells(result.cells, levels, xbar)
+    return LayerTransfer(cells, _layer_summary(result.summary, spec, cells), result, levels, spec)
+
+
+def layer_stream(levels: np.ndarray) -> int:
+    """The error stream of a layer: a number drawn from its levels, so that each layer (QT, QT & PR)
+    carries errors of its own under one seed, and the same layer always the same ones (whatever the
+    store's schema version)."""
+    import hashlib
+
+    text = "error stream " + ",".join(str(int(x)) for x in np.asarray(levels).ravel())
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
 
 
 def _layer_cells(cells: pd.DataFrame, levels, xbar) -> pd.DataFrame:
@@ -164,9 +182,14 @@ def _layer_cells(cells: pd.DataFrame, levels, xbar) -> pd.DataFrame:
     return cells
 
 
-def _layer_summary(summary: dict, spec: TransferSpec) -> dict:
+def _layer_summary(summary: dict, spec: TransferSpec, cells: pd.DataFrame) -> dict:
+    """The transfer's summary (its statistics over the written cells) with the layer's: every cell of
+    the layer, written or left reset (partners and zeros), and the cells left reset alone."""
+    layer = cells[cells.side != "unused"]
     return dict(summary, zero_state=spec.zero_state, seed=spec.seed, r_wire_ohm=spec.r_wire_ohm,
-                r_contact_ohm=spec.r_contact_ohm, size=spec.size)
+                r_contact_ohm=spec.r_contact_ohm, size=spec.size,
+                all_layer_cells=error_statistics(layer.error_nS.to_numpy()),
+                reset_layer_cells=error_statistics(layer.error_nS[~layer.written].to_numpy()))
 
 
 def _to_record(layer: LayerTransfer) -> dict:
@@ -175,6 +198,7 @@ def _to_record(layer: LayerTransfer) -> dict:
     n = r.state.device.n_switches
     closed = np.zeros((len(cells), len(cells[0]), n), dtype=bool)
     g_scale = np.array([[c.g_scale for c in row] for row in cells])
+    area_scale = np.array([[c.area_scale for c in row] for row in cells])
     ron = np.full(closed.shape, np.nan)
     vt = np.full(closed.shape, np.nan)
     for i, row in enumerate(cells):
@@ -188,7 +212,7 @@ def _to_record(layer: LayerTransfer) -> dict:
                "writes": [[i, list(cols), t, k] for (i, cols), t, k in p.writes],
                "wl": [_wave_record(w) for w in p.wl], "bl": [_wave_record(w) for w in p.bl]} for p in r.phases]
     return {"cells": layer.cells, "summary": layer.summary, "result_summary": r.summary, "levels": np.asarray(layer.levels),
-            "closed": closed, "g_scale": g_scale, "ron_factor": ron, "vt_offset_V": vt, "phases": phases,
+            "closed": closed, "g_scale": g_scale, "area_scale": area_scale, "ron_factor": ron, "vt_offset_V": vt, "phases": phases,
             "netlists": r.netlists}
 
 
@@ -199,7 +223,9 @@ def _wave_record(w: Waveform) -> dict:
 
 def _from_record(rec: dict, spec: TransferSpec) -> LayerTransfer:
     closed, g_scale, ron, vt = rec["closed"], rec["g_scale"], rec["ron_factor"], rec["vt_offset_V"]
+    area_scale = rec["area_scale"]
     cells = [[SwitchCell(closed=tuple(int(k) for k in np.flatnonzero(closed[i, j])), g_scale=float(g_scale[i, j]),
+                         area_scale=float(area_scale[i, j]),
                          ron_factor=None if np.isnan(ron[i, j]).all() else tuple(float(x) for x in ron[i, j]),
                          vt_offset_V=None if np.isnan(vt[i, j]).all() else tuple(float(x) for x in vt[i, j]))
               for j in range(closed.shape[1])] for i in range(closed.shape[0])]

@@ -5,7 +5,7 @@ import pytest
 from arrays import nodal, readout
 from arrays.mapping import random_levels, target_states
 from arrays.netlist import CrossbarParams, device_array_netlist
-from arrays.state import ArrayState, apply_programming_error, ideal_cells
+from arrays.state import ArrayState, apply_programming_error, apply_reset_spread, ideal_cells
 from compact_models import simulator
 from compact_models.hfoxsy import HfOxSyParams
 from compact_models.ht_rram import HTRRAMParams
@@ -17,11 +17,14 @@ DEVICES = {"ht-rram": HTRRAMParams(), "hfoxsy": HfOxSyParams()}
 
 
 def _random_cells(device, xbar, seed):
-    """Random state codes with each cell's write error drawn (so every cell has its own conductance)."""
+    """Random state codes with each cell's write error drawn, and each reset cell's spread (so every cell
+    has its own conductance, the reset ones through a scaled switching-area law)."""
     rng = np.random.default_rng(seed)
     targets = rng.integers(0, 9, xbar.shape)
     state = ArrayState(device, xbar, ideal_cells(device, targets))
     apply_programming_error(state, list(zip(*np.nonzero(targets))), device.write_error(), rng)
+    apply_reset_spread(state, list(zip(*np.nonzero(targets == 0))), device.reset_error(), rng)
+    assert any(c.area_scale != 1.0 for row in state.cells for c in row)
     return state.cells
 
 

@@ -53,10 +53,22 @@ def test_power_per_class_meets_the_targets(main_run):
     # QT & PR prunes 40 % of the weights: fewer, smaller partner pairs draw less, by some percent
     # (paper 001: 8.6 %), far from the 40 % of the weights removed.
     assert 2 < s["power_reduction_percent"] < 40
+    # Paper 001's open-loop array model: each written cell carries N(0, 1.06 nS) truncated at 4 nS, 94 % of
+    # it within 2 nS; on the ~140-210 written cells of a layer the sampling spread is about +-2 %.
     for v in ("qt", "qtpr"):
         t = s["transfer"][v]
-        assert t["within_2nS_fraction"] >= 0.94 and t["within_4nS_fraction"] == 1.0 and t["rmse_nS"] <= 1.2
+        assert 0.90 <= t["within_2nS_fraction"] <= 0.98 and t["within_4nS_fraction"] == 1.0
+        assert t["n_passes"] == 1 and t["n_pulses"] > 0
         assert t["unwritten_max_drift_nS"] < 0.5
+    assert 0.9 <= s["transfer"]["qt"]["rmse_nS"] <= 1.2
+    assert s["transfer"]["qtpr"]["rmse_nS"] != s["transfer"]["qt"]["rmse_nS"]
+    # Over every cell of the layer, the cells left reset (partners, zeros) carry only the reset spread:
+    # QT & PR leaves more of them, so its layer RMSE is lower (paper 001: 1.1 against 0.57 nS).
+    qt_all, qtpr_all = s["transfer"]["qt"]["all_layer_cells"], s["transfer"]["qtpr"]["all_layer_cells"]
+    assert qt_all["n_cells"] == qtpr_all["n_cells"] == 480
+    assert qtpr_all["rmse_nS"] < qt_all["rmse_nS"]
+    assert s["transfer"]["qt"]["reset_layer_cells"]["rmse_nS"] < 0.3
+    for v in ("qt", "qtpr"):
         assert s["accuracy"][v] >= 0.85
         # The sources also feed the unused columns and the lines: never less than the layer's devices.
         assert s["source_power_nW_mean"][v] > s["power_nW_mean"][v]
@@ -91,12 +103,72 @@ def test_each_image_power_is_its_spikes_times_g_v2_and_energy_is_conserved(main_
         np.testing.assert_allclose([s["power_nW_per_class"][v][str(c)] for c in range(10)], by_class.to_numpy())
 
 
+def test_every_choice_that_moves_a_headline_number_is_a_flag_that_changes_the_study():
+    from compact_models.store import spec_fields
+    from power.main_job import _inference_choices, _spec, build_parser
+    from power.study import StudyConfig
+
+    def config(*argv):
+        args = build_parser().parse_args(list(argv))
+        return spec_fields(StudyConfig(transfer=_spec(args)[0], **_inference_choices(args)))
+
+    default = config()
+    assert default == config("--max-passes", "1", "--zero-state", "hrs", "--threshold-percentile", "99.99",
+                             "--spike-width-ms", "0.5", "--spike-edge-us", "20", "--sigma-nS", "1.06")
+    for flag, value in (("--max-passes", "3"), ("--zero-state", "g1"), ("--threshold-percentile", "99.9"),
+                        ("--spike-width-ms", "0.8"), ("--spike-edge-us", "50"), ("--sigma-nS", "0.5"),
+                        ("--reset-sigma-nS", "0")):
+        assert config(flag, value) != default, flag
+
+
+def test_inference_flags_are_refused_where_there_is_no_inference(tmp_path, capsys):
+    assert main(["--weights", "random", "--spike-width-ms", "0.8", "--out", str(tmp_path / "x")]) == 2
+    assert "--spike-width-ms set the power study's inference" in capsys.readouterr().err
+    assert main(["--spike-width-ms", "0.99", "--out", str(tmp_path / "y")]) == 2
+    assert "does not fit its 1 ms step" in capsys.readouterr().err
+    assert not (tmp_path / "y").exists()
+
+
+@pytest.mark.slow
+def test_power_is_spikes_times_conductance_times_duty(main_run):
+    """The decomposition in the summary, recomputed from the CSVs: P = V^2 x duty x spikes per step x G_row.
+
+    The circuit differs from it by the cells' non-linearity on the 20 us edges (each edge is counted at a
+    third of the plateau, as for a linear cell), the IR drop of nA currents in 1 ohm lines and the 0.1 fF
+    capacitors: together well under 2 %.
+    """
+    out, s = main_run
+    st = s["settings"]
+    assert st["open_loop"] and st["max_passes"] == 1 and st["zero_state"] == "hrs"
+    assert st["threshold_percentile"] == 99.99 and st["write_error_sigma_nS"] == 1.06
+    duty = (st["spike_plateau_ms"] + 2 * st["spike_edge_us"] * 1e-3 / 3) / st["spike_step_ms"]
+    assert duty == pytest.approx(0.5133, abs=1e-4)
+    images = pd.read_csv(out / "images.csv")
+    data = load_mnist(None)
+    nets = models.trained_variants(data)
+    for v in ("qt", "qtpr"):
+        d = s["power_decomposition"][v]
+        cells = pd.read_csv(out / f"transfer_{v}.csv")
+        g_row = cells[cells.side != "unused"].groupby("wordline").final_nS.sum().reindex(range(24), fill_value=0).to_numpy()
+        hidden = convert(nets[v], data.train_x, 99.99).hidden_spikes(data.test_x[s["test_indices"]])
+        predicted = duty * (hidden.sum(axis=1) @ g_row) / hidden.shape[1]  # nW at 1 V
+        assert d["predicted_power_nW"] == pytest.approx(predicted.mean(), rel=1e-9)
+        assert d["hidden_spikes_per_image"] == pytest.approx(hidden.sum(axis=(1, 2)).mean())
+        assert d["predicted_power_nW"] == pytest.approx(
+            d["spike_V"] ** 2 * d["duty"] * d["spikes_per_step"] * d["row_conductance_nS"], rel=1e-9)
+        circuit = images[images.variant == v].array_power_nW.to_numpy()
+        np.testing.assert_allclose(circuit, predicted, rtol=0.02)
+        assert d["circuit_power_nW"] == pytest.approx(s["power_nW_mean"][v])
+    assert s["paper_001"]["power_nW_mean"] == {"qt": 243.0, "qtpr": 222.0}
+
+
 @pytest.mark.slow
 def test_outputs_are_written(main_run):
     out, s = main_run
     for name in ("power_per_class.csv", "images.csv", "fig12a_power_trace.png", "fig12b_power_per_class.png",
                  "power_trace_qt.csv", "levels_qt.csv", "levels_qtpr.csv", "transfer_qtpr.csv",
-                 "transfer_qt/fig8_conductance_by_level.png", "transfer_qt/fig9_violins.png",
+                 "transfer_qt/fig8_conductance_by_level.png",
+                 "fig11a_output_currents.png", "figS4_wordline_power.png", "transfer_qt/fig9_violins.png",
                  "transfer_qtpr/fig10_weight_maps.png", "pwl/transfer_qt/pass1/transfer.cir", "pwl/transfer_qt/pass1/wl0.txt"):
         assert (out / name).exists(), name
     for v in ("qt", "qtpr"):
@@ -106,7 +178,9 @@ def test_outputs_are_written(main_run):
     header = (out / "power_per_class.csv").read_text().splitlines()[0].split(",")
     assert {"class", "power_qt_nW", "power_qtpr_nW", "source_power_qt_nW", "correct_qt", "reduction_percent"} <= set(header)
     trace = pd.read_csv(out / "power_trace_qt.csv")
-    assert list(trace.columns) == ["time_s", "array_power_nW", "line_loss_nW", "source_power_nW"]
+    assert list(trace.columns[:4]) == ["time_s", "array_power_nW", "line_loss_nW", "source_power_nW"]
+    assert list(trace.columns[4:]) == [f"wl{i}_power_nW" for i in range(24)]
+    np.testing.assert_allclose(trace[trace.columns[4:]].sum(axis=1), trace.array_power_nW, rtol=1e-9, atol=1e-9)
     assert trace.time_s.iloc[-1] == pytest.approx(0.025)
     assert not list(out.rglob("*.tmp")) and not list(out.rglob(".*.png"))
 
