@@ -69,6 +69,25 @@ def source_power_W(res, xbar: CrossbarParams) -> tuple:
     return wl, bl
 
 
+def log_mean_integral(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The integral of a power ``p`` (time first) over ``t``, each interval by its logarithmic mean.
+
+    Between two time points a cell's voltage follows the sources' straight ramps and its current
+    grows exponentially with it (the areas' laws), so its power is close to exponential in time; the
+    logarithmic mean (p1 - p0) / ln(p1 / p0) integrates that exactly where the trapezoid rule, on the
+    few points per pulse a write transient needs for its switch states, overestimates the energy by
+    about a quarter. Intervals where the power changes sign or is zero fall back to the trapezoid.
+    """
+    p0, p1 = p[:-1], p[1:]
+    dt = np.diff(t).reshape((-1,) + (1,) * (p.ndim - 1))
+    trap = 0.5 * (p0 + p1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = p1 / p0
+        lm = (p1 - p0) / np.log(ratio)
+    ok = (p0 * p1 > 0) & (np.abs(ratio - 1) > 1e-6)
+    return (np.where(ok, lm, trap) * dt).sum(axis=0)
+
+
 def write_energy(res, phase, xbar: CrossbarParams) -> dict:
     """Energy of one write transient ``res`` (saved with `power_vectors`) of ``phase``, J.
 
@@ -87,10 +106,10 @@ def write_energy(res, phase, xbar: CrossbarParams) -> dict:
     selected = (nominal >= SELECTED_FRACTION * peak) & (peak > 0)
     p_wl, p_bl = source_power_W(res, xbar)
     return {
-        "selected_J": np.trapezoid(np.where(selected, p, 0.0), t, axis=0),
-        "half_selected_J": np.trapezoid(np.where(selected, 0.0, p), t, axis=0),
-        "lines_J": float(np.trapezoid(line_loss_W(res, xbar, nodes), t)),
-        "sources_J": float(np.trapezoid(p_wl.sum(axis=1) + p_bl, t)),
+        "selected_J": log_mean_integral(np.where(selected, p, 0.0), t),
+        "half_selected_J": log_mean_integral(np.where(selected, 0.0, p), t),
+        "lines_J": float(log_mean_integral(line_loss_W(res, xbar, nodes), t)),
+        "sources_J": float(log_mean_integral(p_wl.sum(axis=1) + p_bl, t)),
     }
 
 

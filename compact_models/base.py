@@ -110,10 +110,11 @@ class SwitchCell:
     def thresholds_V(self, params) -> tuple:
         """(set, reset) thresholds of every switch, V, with this cell's offsets."""
         self.check_for(params)
-        vt = np.asarray(params.vt_V, dtype=float)
+        vt = np.asarray(params.switch_vt_V, dtype=float)
         if self.vt_offset_V is not None:
             vt = vt + np.asarray(self.vt_offset_V)
-        return vt + params.vh_V, vt - params.vh_V
+        vh = np.asarray(params.switch_vh_V, dtype=float)
+        return vt + vh, vt - vh
 
 
 class SwitchDeviceMixin:
@@ -121,16 +122,28 @@ class SwitchDeviceMixin:
 
     name = "device"
     model_prefix = "sw"
+    threshold_digits = 6
+    """Significant digits of VT and VH in the ``.model`` lines."""
+
+    @property
+    def switch_vt_V(self) -> np.ndarray:
+        """Each switch's ngspice VT, V: the device's thresholds VT."""
+        return np.asarray(self.vt_V, dtype=float)
+
+    @property
+    def switch_vh_V(self) -> np.ndarray:
+        """Each switch's ngspice VH, V: the device's one hysteresis voltage."""
+        return np.full(self.n_switches, float(self.vh_V))
 
     @property
     def set_threshold_V(self) -> np.ndarray:
         """Stack voltage above which each switch closes (VT + VH), V."""
-        return self.vt_V + self.vh_V
+        return self.switch_vt_V + self.switch_vh_V
 
     @property
     def reset_threshold_V(self) -> np.ndarray:
         """Stack voltage below which each switch opens (VT - VH), V."""
-        return self.vt_V - self.vh_V
+        return self.switch_vt_V - self.switch_vh_V
 
     def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str, live=None, linear: bool = False) -> tuple:
         """Netlist lines of one cell between ``te`` and ``be``, and the ``.model`` lines it alone needs.
@@ -171,14 +184,16 @@ class SwitchDeviceMixin:
     def switch_model_line(self, k: int, model: str, cell: SwitchCell | None = None) -> str:
         """The ``.model`` line of switch ``k`` (0-based), with a cell's deviations applied."""
         ron = float(self.switch_ron_ohm[k])
-        vt = float(self.vt_V[k])
+        vt = float(self.switch_vt_V[k])
+        vh = float(self.switch_vh_V[k])
+        d = self.threshold_digits
         if cell is not None:
             if cell.ron_factor is not None:
                 ron *= cell.ron_factor[k]
             if cell.vt_offset_V is not None:
                 vt += cell.vt_offset_V[k]
             ron /= cell.g_scale
-        return f".model {model} SW(VT={vt:.6g} VH={self.vh_V:.6g} RON={ron:.8g} ROFF={self.roff_ohm:.6g})"
+        return f".model {model} SW(VT={vt:.{d}g} VH={vh:.{d}g} RON={ron:.8g} ROFF={self.roff_ohm:.6g})"
 
     def shared_model_lines(self) -> list:
         """The ``.model`` lines shared by cells without per-device deviations."""

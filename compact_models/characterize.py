@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--d2d-ron-sigma", type=float, default=0.0,
                         help="device-to-device spread of ln(RON) (0 = nominal device)")
     parser.add_argument("--d2d-vt-sigma-V", type=float, default=0.0, help="device-to-device spread of VT, V")
+    parser.add_argument("--c2c-ron-sigma", type=float, default=0.0,
+                        help="ispp: cycle-to-cycle spread of ln(RON), drawn per switch and cycle (0 = identical cycles)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: a new folder runs/characterize-<protocol>-<time>)")
     add_overwrite_argument(parser)
@@ -47,6 +49,7 @@ def main(argv=None) -> int:
 def _characterize(args) -> int:
     from compact_models.base import DeviceVariation
     from compact_models.devices import device_params
+    from compact_models.errors import ParameterError
     from compact_models.io import staged_results
     from compact_models.protocols import check_arguments, run_protocol
     from compact_models.store import RunState, spec_fields
@@ -54,11 +57,17 @@ def _characterize(args) -> int:
     params = device_params(args.device)
     protocol = args.protocol or params.protocols[0]
     check_arguments(params, protocol, args.cycles, args.seed)
+    if args.c2c_ron_sigma and protocol != "ispp":
+        raise ParameterError(f"--c2c-ron-sigma applies to --protocol ispp, not {protocol}: leave it out")
+    if not 0 <= args.c2c_ron_sigma <= 2:
+        raise ParameterError(f"--c2c-ron-sigma {args.c2c_ron_sigma!r} must be within 0..2")
     variation = DeviceVariation(ron_sigma_rel=args.d2d_ron_sigma, vt_sigma_V=args.d2d_vt_sigma_V)
     out = prepare_out_dir(args.out or timestamped(f"characterize-{protocol}"))
     RunState(out, "characterization", {"device": spec_fields(params), "protocol": protocol, "cycles": args.cycles,
-                                       "seed": args.seed, "variation": spec_fields(variation)}, overwrite=args.overwrite)
-    result = run_protocol(params, protocol, args.cycles, seed=args.seed, variation=variation)
+                                       "seed": args.seed, "variation": spec_fields(variation),
+                                       "c2c_ron_sigma": args.c2c_ron_sigma}, overwrite=args.overwrite)
+    result = run_protocol(params, protocol, args.cycles, seed=args.seed, variation=variation,
+                          c2c_ron_sigma_rel=args.c2c_ron_sigma)
     with staged_results(out) as stage:
         write_result(stage, params, result)
     print(f"wrote {out}/summary.json ({args.device}, {protocol})")

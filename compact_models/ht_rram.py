@@ -8,8 +8,14 @@ Circuit, per cell::
 * S1..SN are ngspice ``SW`` switches controlled by the whole-stack voltage V(TE, BE). Controlling
   them by V(a, b) would stop a set after the first level, because V(a, b) collapses once a switch
   closes; the stack voltage does not. With VH = 2.4 V a switch with threshold VT closes above
-  VT + VH (3.26..3.94 V: the set pulses of Fig. 5b) and opens below VT - VH (-1.54..-0.86 V: the
-  reset pulses). Reads at 1 V and half-select pulses (at most 2.1 V) therefore never switch a cell.
+  VT + VH (3.26..3.94 V: the set pulses of Fig. 5b) and opens below its reset threshold (-1.08..-1.01
+  V, below). Reads at 1 V and half-select pulses (at most 2.1 V, -0.8 V) therefore never switch a cell.
+* Reset (Fig. 4a: "the abrupt current drop in the LTD region"): each switch has its own hysteresis, so
+  that its set threshold stays VT + VH while the reset thresholds are bunched within 70 mV below
+  -1.01 V, the strongest switches first (`reset_threshold_V`): a reset pulse of -1.05 V opens all
+  but the first 7 switches at once and -1.1 V the rest. With one VH for all they would spread over
+  0.68 V (-1.54..-0.86 V) and the depression would be a linear ramp. Half of the -1.6 V reset pulse
+  (a half-selected cell) stays above every reset threshold.
 * N = 28 switches, thresholds VT 0.8625..1.5375 V spaced 25 mV, half a step off the ISPP grid,
   so every 25 mV set pulse closes exactly one more switch and the read current climbs in 28 steps
   from the HRS (about 1.3 nA) to about 80 nA (Fig. 5b).
@@ -41,6 +47,8 @@ G_LEVELS_NS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0)
 LEVEL_SWITCH_COUNTS = (1, 5, 9, 13, 17, 21, 25, 28)
 RESET_V = -1.6
 """Reset pulse amplitude, V (paper 001: -1.6 V, below every switch's reset threshold)."""
+RESET_TOP_V = -1.01
+RESET_BUNCH_V = 0.07
 RESET_SIGMA_NS = 0.2
 """Spread of the reset state's read, nS. Paper 001 gives no number: its Fig. 8 shows the cells left in
 the HRS "near 0 nS regardless of the weight level", a band far narrower than the 1.06 nS write error;
@@ -54,6 +62,7 @@ class HTRRAMParams(SwitchDeviceMixin):
 
     name = "ht-rram"
     model_prefix = "htsw"
+    threshold_digits = 9
     write_scheme = "ladder"
     protocols = ("ispp", "dc", "states")
     """Characterisation protocols (`compact_models.protocols`); the first is the default."""
@@ -85,7 +94,11 @@ class HTRRAMParams(SwitchDeviceMixin):
     vt_step_V: float = VT_STEP_V
     """Threshold spacing, V: the 25 mV ISPP step of Fig. 5b."""
     vh_V: float = VH_V
-    """Hysteresis voltage, V (Table 1)."""
+    """Hysteresis voltage of the set side, V (Table 1): a switch closes above VT + VH."""
+    reset_top_V: float = RESET_TOP_V
+    """Reset threshold of the strongest switch, V: the reset thresholds are bunched below it (Fig. 4a)."""
+    reset_bunch_V: float = RESET_BUNCH_V
+    """Span of the reset thresholds below ``reset_top_V``, V; the weakest switch opens last."""
     roff_ohm: float = 1e12
     """OFF resistance of a switch, ohm (Table 1)."""
     read_V: float = 1.0
@@ -120,8 +133,14 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(f"HT-RRAM parameter rc_ohm={self.rc_ohm!r} must be within 0..1e6 ohm")
         if not (isinstance(self.n_switches, int) and 2 <= self.n_switches <= 200):
             raise ParameterError(f"HT-RRAM parameter n_switches={self.n_switches!r} must be an integer in 2..200")
-        if not (math.isfinite(self.reset_V) and self.reset_V < self.vt_min_V - self.vh_V):
-            raise ParameterError(f"HT-RRAM parameter reset_V={self.reset_V!r} must lie below every switch's reset threshold")
+        if not (self.reset_top_V < self.reset_V / 2 < 0):
+            raise ParameterError(f"HT-RRAM parameter reset_top_V={self.reset_top_V!r} must lie below half the reset pulse "
+                                 f"({self.reset_V / 2:g} V, what a half-selected cell sees)")
+        if not 0 <= self.reset_bunch_V:
+            raise ParameterError(f"HT-RRAM parameter reset_bunch_V={self.reset_bunch_V!r} must be >= 0 V")
+        if not (math.isfinite(self.reset_V) and self.reset_V < self.reset_top_V - self.reset_bunch_V):
+            raise ParameterError(f"HT-RRAM parameter reset_V={self.reset_V!r} must lie below every switch's reset threshold "
+                                 f"({self.reset_top_V - self.reset_bunch_V:g} V)")
         if self.read_V >= self.vt_min_V + self.vh_V or self.read_V > 1.5:
             raise ParameterError(
                 f"HT-RRAM parameter read_V={self.read_V!r} must stay below 1.5 V and below the first set threshold"
@@ -136,8 +155,25 @@ class HTRRAMParams(SwitchDeviceMixin):
 
     @property
     def vt_V(self) -> np.ndarray:
-        """Switch thresholds VT, V."""
+        """Switch thresholds VT of Table 1, V: switch k closes above VT_k + VH."""
         return self.vt_min_V + self.vt_step_V * np.arange(self.n_switches)
+
+    @property
+    def reset_threshold_V(self) -> np.ndarray:
+        """Stack voltage below which each switch opens, V: bunched within ``reset_bunch_V`` below
+        ``reset_top_V``, quadratically, so most of the state's conductance goes in one pulse."""
+        x = 1.0 - np.arange(self.n_switches) / max(self.n_switches - 1, 1)
+        return self.reset_top_V - self.reset_bunch_V * x**2
+
+    @property
+    def switch_vt_V(self) -> np.ndarray:
+        """ngspice VT of each switch: the middle of its set and reset thresholds, V."""
+        return (self.vt_V + self.vh_V + self.reset_threshold_V) / 2
+
+    @property
+    def switch_vh_V(self) -> np.ndarray:
+        """ngspice VH of each switch: half the span of its set and reset thresholds, V."""
+        return (self.vt_V + self.vh_V - self.reset_threshold_V) / 2
 
 
 

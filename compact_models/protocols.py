@@ -6,7 +6,7 @@ returns DataFrames (reads, traces) and a summary dict. Plotting functions take a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -87,40 +87,84 @@ def dc_sweep(params, cycles: int = 1, step_V: float = 0.01, dwell_s: float = 100
         "voltage_V": volts,
         "current_nA": current * 1e9,
     })
-    summary = {"max_step_ratio": float(max_step_ratio(trace.voltage_V.to_numpy(), trace.current_nA.to_numpy()))}
+    v_all, i_all = trace.voltage_V.to_numpy(), trace.current_nA.to_numpy()
+    set_from = float(np.min(params.set_threshold_V)) - 0.1
+    rising = np.concatenate([[False], np.diff(v_all) > 0]) & (v_all >= set_from)
+    summary = {
+        "max_step_ratio": float(max_step_ratio(v_all, i_all)),
+        "set_region_from_V": set_from,
+        "set_region_max_step_ratio": float(max_step_ratio(v_all, i_all, mask=rising)),
+    }
     pos = trace[trace.voltage_V > 0]
     summary["max_current_nA"] = float(pos.current_nA.max())
     summary["min_current_nA_on_negative_side"] = float(trace[trace.voltage_V < 0].current_nA.max())
     return ProtocolResult(params.name, "dc", trace, trace, summary)
 
 
-def max_step_ratio(volts: np.ndarray, current: np.ndarray, floor_V: float = 0.01) -> float:
-    """Largest factor by which |I| grows over one sweep step, away from 0 V (|V| >= ``floor_V``)."""
+def max_step_ratio(volts: np.ndarray, current: np.ndarray, floor_V: float = 0.1, mask: np.ndarray | None = None) -> float:
+    """Largest factor by which |I| grows over one sweep step, away from 0 V (|V| >= ``floor_V``, where an
+    ohmic current's own growth per 10 mV step is 10 % at most), over the steps ending where ``mask`` holds."""
     a = np.abs(current)
     ok = (np.abs(volts[:-1]) >= floor_V - 1e-9) & (np.abs(volts[1:]) >= floor_V - 1e-9) & (a[:-1] > 0)
+    if mask is not None:
+        ok &= np.asarray(mask, dtype=bool)[1:]
     ratio = a[1:][ok] / a[:-1][ok]
     return float(ratio.max()) if ratio.size else float("nan")
 
 
+READ_SETTLE_S = 10e-6
+"""A read's first 10 us are left out of its mean: the 0.1 fF capacitors charge from the edge
+(through up to a GOhm, a time constant of 0.1 us), which still shows at the plateau's first point."""
+
+
 def ispp(params, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V=(-1.0, -1.6, -0.05),
          width_s: float = 2e-3, read_width_s: float = 100e-6, seed: int | None = None,
-         variation: DeviceVariation | None = None) -> ProtocolResult:
-    """Incremental step pulse programming of paper 001, Fig. 5b, with a 1 V read after every pulse."""
+         variation: DeviceVariation | None = None, c2c_ron_sigma_rel: float = 0.0) -> ProtocolResult:
+    """Incremental step pulse programming of paper 001, Fig. 5b, with a 1 V read after every pulse.
+
+    ``c2c_ron_sigma_rel`` > 0 adds cycle-to-cycle noise (paper 001: "Gaussian random values were added
+    ... to allow conductance to fluctuate"): every cycle draws a fresh log-normal factor per switch on
+    its ON resistance (sigma of ln RON), on top of the device's own variation, so the cycles differ as
+    in Fig. 4a; each cycle is then its own transient from the reset state.
+    """
     _check_supported(params, "ispp")
     cycles = _check_cycles(cycles)
+    if not (isinstance(c2c_ron_sigma_rel, (int, float)) and 0 <= c2c_ron_sigma_rel <= 2):
+        raise ParameterError(f"c2c_ron_sigma_rel={c2c_ron_sigma_rel!r} must be within 0..2")
     sets = np.round(np.arange(set_V[0], set_V[1] + 1e-9, set_V[2]), 6)
     resets = np.round(np.arange(reset_V[0], reset_V[1] - 1e-9, reset_V[2]), 6)
-    wave = Waveform()
-    rows = []
-    for cyc in range(1, cycles + 1):
-        for phase, amps in (("set", sets), ("reset", resets)):
-            for n, amp in enumerate(amps, 1):
-                wave.rect(amp, width_s, phase, gap_s=10e-6)
-                wave.rect(params.read_V, read_width_s, "read", gap_s=10e-6)
-                rows.append((cyc, phase, n, amp))
-    t, i, _ = _run(params, _device_cell(params, seed, variation), wave, 50e-6)
+
+    def cycle_wave(n_cycles):
+        wave = Waveform()
+        rows = []
+        for cyc in range(1, n_cycles + 1):
+            for phase, amps in (("set", sets), ("reset", resets)):
+                for n, amp in enumerate(amps, 1):
+                    wave.rect(amp, width_s, phase, gap_s=10e-6)
+                    wave.rect(params.read_V, read_width_s, "read", gap_s=10e-6)
+                    rows.append((cyc, phase, n, amp))
+        return wave, rows
+
+    device = _device_cell(params, seed, variation)
+    if c2c_ron_sigma_rel == 0:
+        wave, rows = cycle_wave(cycles)
+        t, i, _ = _run(params, device, wave, 50e-6)
+        current = sample_windows(t, i, wave.windows("read"), READ_SETTLE_S)
+    else:
+        wave, rows = cycle_wave(1)
+        rows = [(cyc, *r[1:]) for cyc in range(1, cycles + 1) for r in rows]
+        base = np.ones(params.n_switches) if device.ron_factor is None else np.asarray(device.ron_factor)
+        parts, traces = [], []
+        for cyc in range(cycles):
+            rng = np.random.default_rng([0 if seed is None else seed, 7, cyc])
+            cell = replace(device, ron_factor=tuple(base * np.exp(rng.normal(0.0, c2c_ron_sigma_rel, params.n_switches))))
+            t, i, _ = _run(params, cell, wave, 50e-6)
+            parts.append(sample_windows(t, i, wave.windows("read"), READ_SETTLE_S))
+            traces.append((t + cyc * wave.end_s, i))
+        current = np.concatenate(parts)
+        t, i = np.concatenate([a for a, _ in traces]), np.concatenate([b for _, b in traces])
     reads = pd.DataFrame(rows, columns=["cycle", "phase", "pulse", "amplitude_V"])
-    reads["read_current_nA"] = sample_windows(t, i, wave.windows("read")) * 1e9
+    reads["read_current_nA"] = current * 1e9
     reads.insert(0, "pulse_number", np.arange(1, len(reads) + 1))
     per = reads.groupby("cycle").read_current_nA
     summary = {
@@ -130,9 +174,24 @@ def ispp(params, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V=(-1.0, -1.6, 
         "n_set_pulses": int(sets.size),
         "n_reset_pulses": int(resets.size),
         "pulse_width_s": width_s,
+        "largest_depression_drop_fraction": _largest_drop_fraction(reads),
+        "c2c_ron_sigma_rel": c2c_ron_sigma_rel,
     }
     trace = pd.DataFrame({"time_s": t, "current_nA": i * 1e9})
     return ProtocolResult(params.name, "ispp", reads, trace, summary)
+
+
+def _largest_drop_fraction(reads: pd.DataFrame) -> float:
+    """The largest fall of the read current over one reset pulse, as a share of the cycle's range (the
+    smallest over the cycles): near 1 for an abrupt depression, 1 / n_reset_pulses for a linear one."""
+    out = []
+    for _cyc, grp in reads.groupby("cycle"):
+        cur = grp.read_current_nA.to_numpy()
+        reset = grp.phase.to_numpy() == "reset"
+        first = int(np.argmax(reset))
+        drops = -np.diff(cur[first - 1:][: int(reset.sum()) + 1])
+        out.append(float(drops.max() / (cur.max() - cur.min())))
+    return min(out)
 
 
 def state_stability(params, cycles: int = 1, n_reads: int = 1000, n_half_select: int = 100,
@@ -264,14 +323,22 @@ def analyse_pulse_trains(params, reads: pd.DataFrame) -> dict:
 
 
 def run_protocol(device, protocol: str, cycles: int | None = None, seed: int = 0,
-                 variation: DeviceVariation | None = None) -> ProtocolResult:
-    """Run ``protocol`` (one of the device's ``protocols``) on ``device`` (a name or a parameter object)."""
+                 variation: DeviceVariation | None = None, c2c_ron_sigma_rel: float = 0.0) -> ProtocolResult:
+    """Run ``protocol`` (one of the device's ``protocols``) on ``device`` (a name or a parameter object).
+
+    ``c2c_ron_sigma_rel`` is the ISPP's cycle-to-cycle noise (`ispp`); other protocols refuse it.
+    """
     from compact_models.devices import device_params
 
     params = device_params(device) if isinstance(device, str) else device
     check_arguments(params, protocol, cycles, seed)
     run = {"dc": dc_sweep, "ispp": ispp, "states": state_stability, "pulse-train": pulse_trains}[protocol]
-    return run(params, cycles=DEFAULT_CYCLES[protocol] if cycles is None else cycles, seed=seed, variation=variation)
+    kw = {}
+    if c2c_ron_sigma_rel:
+        if protocol != "ispp":
+            raise ParameterError(f"cycle-to-cycle RON noise applies to the ispp protocol, not {protocol}: leave it at 0")
+        kw["c2c_ron_sigma_rel"] = c2c_ron_sigma_rel
+    return run(params, cycles=DEFAULT_CYCLES[protocol] if cycles is None else cycles, seed=seed, variation=variation, **kw)
 
 
 def check_arguments(params, protocol: str, cycles: int | None, seed) -> None:

@@ -116,14 +116,16 @@ def write_pwl_file(path: Path, times, values) -> None:
     atomic_write_text(Path(path), "* time_s value_V\n" + body)
 
 
-def sample_windows(time_s: np.ndarray, signal: np.ndarray, windows: list) -> np.ndarray:
+def sample_windows(time_s: np.ndarray, signal: np.ndarray, windows: list, settle_s: float = 0.0) -> np.ndarray:
     """The mean of ``signal`` at the simulator's own time points inside each (start, end, ...) window.
 
     Windows are plateaus, so all points inside carry the same value up to solver tolerance; taking
-    the points rather than an interpolated grid keeps the simulator's values.
+    the points rather than an interpolated grid keeps the simulator's values. ``settle_s`` leaves out
+    the points of a window's first ``settle_s``, where the capacitors still charge from the edge.
     """
     out = np.empty(len(windows))
     for n, (a, b, *_rest) in enumerate(windows):
+        a = min(a + settle_s, b)
         lo = np.searchsorted(time_s, a - 1e-12, side="left")
         hi = np.searchsorted(time_s, b + 1e-12, side="right")
         if hi <= lo:

@@ -331,7 +331,8 @@ def test_programming_energy_is_conserved_and_bounded_by_the_cell_law():
                           error=P.write_error(0.0), reset_error=P.reset_error(0.0))
     s = res.summary
     total = s["programming_energy_selected_nJ"] + s["programming_energy_half_selected_nJ"] + s["programming_energy_lines_nJ"]
-    assert s["programming_energy_nJ"] == pytest.approx(total, rel=1e-3)
+    # Tellegen holds at every time point; the log-mean integral of each part is not linear in the parts
+    assert s["programming_energy_nJ"] == pytest.approx(total, rel=0.01)
     assert s["programming_time_s"] == pytest.approx(res.phases[0].end_s) and s["programming_time_s"] >= 2e-3
     phase = res.phases[0]
     t = np.linspace(0.0, phase.end_s, 20001)
@@ -344,3 +345,17 @@ def test_programming_energy_is_conserved_and_bounded_by_the_cell_law():
     assert mine == pytest.approx(s["programming_energy_selected_nJ"], rel=1e-6)  # the only selected cell
     assert cells.half_selected_energy_nJ.min() > -1e-12 and s["programming_energy_half_selected_nJ"] > 0
     assert cells.loc[(2, 0), "half_selected_energy_nJ"] > 1e3 * abs(cells.loc[(0, 0), "half_selected_energy_nJ"])
+
+
+def test_programming_energy_converges_at_the_chosen_points_per_pulse(monkeypatch, small_targets):
+    """The write transients' step (`writes.POINTS_PER_PULSE`) against one four times finer: the same
+    states, and energies within 2 %."""
+    cfg = TransferConfig(scheme="fast", max_passes=1)
+    chosen = transfer_states(P, small_targets, cfg, xbar=SMALL, seed=2)
+    monkeypatch.setattr(writes, "POINTS_PER_PULSE", 4 * writes.POINTS_PER_PULSE)
+    fine = transfer_states(P, small_targets, cfg, xbar=SMALL, seed=2)
+    pd.testing.assert_series_equal(chosen.cells.final_nS, fine.cells.final_nS, rtol=1e-6)
+    a, b = chosen.summary, fine.summary
+    assert a["programming_energy_nJ"] == pytest.approx(b["programming_energy_nJ"], rel=0.02)
+    assert a["programming_energy_selected_nJ"] == pytest.approx(b["programming_energy_selected_nJ"], rel=0.02)
+    assert a["programming_energy_half_selected_nJ"] == pytest.approx(b["programming_energy_half_selected_nJ"], rel=0.02)

@@ -3,6 +3,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from compact_models import protocols, simulator
@@ -44,6 +45,9 @@ def test_ispp_set_is_gradual_and_reset_returns_to_hrs(ispp_result):
 
 def test_dc_sweep_sets_gradually_and_resets():
     res = protocols.dc_sweep(P, cycles=1)
+    # The set region (from 0.1 V below the first set threshold, rising): each 10 mV closes about one
+    # switch, the current up to doubling per step near the 80 nA ceiling, never more than x3.
+    assert 1.2 < res.summary["set_region_max_step_ratio"] <= 3.0
     assert res.summary["max_step_ratio"] <= 3.0
     t = res.trace
     up = t[(t.time_s < t.time_s[t.voltage_V.idxmax()]) & (t.voltage_V > 0)]
@@ -195,3 +199,39 @@ def test_zero_bias_resistors_and_their_error_bound(v):
     for law, r_zero in zip(laws, r0):
         assert 0 <= _b_source_current(law, v) / (v / r_zero) - 1 <= bound * (1 + 1e-9)
     assert P.zero_bias_deviation(5e-6) < 2e-5  # the microvolts of a quiet wordline
+
+
+def test_ispp_depression_is_abrupt_and_the_set_side_unchanged(ispp_result):
+    """Fig. 4a: "the abrupt current drop in the LTD region". One reset pulse takes at least half the range."""
+    s = ispp_result.summary
+    assert s["largest_depression_drop_fraction"] >= 0.5
+    reads = ispp_result.reads
+    for _cyc, grp in reads.groupby("cycle"):
+        reset = grp[grp.phase == "reset"].read_current_nA.to_numpy()
+        assert (reset[-1] <= 5) and np.all(np.diff(reset) <= 1e-6)
+    # the set side: every state G1..G8 is passed within 2 nS on the way up
+    up = reads[(reads.cycle == 1) & (reads.phase == "set")].read_current_nA.to_numpy()
+    for g in P.g_levels_nS:
+        assert np.abs(up - g).min() <= 2.0, g
+
+
+def test_switch_models_put_the_set_and_reset_thresholds_where_the_model_says():
+    """Each switch's VT +- VH, read back from its .model line: Table 1's VT + VH on the set side, the
+    bunched reset thresholds -1.01 - 0.07 (1 - k / 27)^2 V on the other."""
+    k = np.arange(28)
+    for line, kk in zip(P.shared_model_lines(), k):
+        vt = float(line.split("VT=")[1].split()[0])
+        vh = float(line.split("VH=")[1].split()[0])
+        assert vt + vh == pytest.approx(0.8625 + 0.025 * kk + 2.4, abs=1e-8)
+        assert vt - vh == pytest.approx(-1.01 - 0.07 * (1 - kk / 27) ** 2, abs=1e-8)
+
+
+def test_ispp_cycles_differ_with_cycle_to_cycle_noise():
+    res = protocols.ispp(P, cycles=2, c2c_ron_sigma_rel=0.3, seed=3)
+    r = res.reads
+    a = r[r.cycle == 1].read_current_nA.to_numpy()
+    b = r[r.cycle == 2].read_current_nA.to_numpy()
+    assert np.abs(a - b).max() > 1.0  # nA: the cycles are not copies
+    assert res.summary["largest_depression_drop_fraction"] >= 0.5
+    again = protocols.ispp(P, cycles=2, c2c_ron_sigma_rel=0.3, seed=3)
+    pd.testing.assert_frame_equal(again.reads, r)
