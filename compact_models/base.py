@@ -49,6 +49,26 @@ class LinearLaw:
         return np.full_like(v, self.g_S, dtype=float)
 
 
+@dataclass(frozen=True)
+class QuinticLaw:
+    """An area with an ohmic and a steeply field-activated part: I(V) = g_S V + g5_S V^5 / (1 V)^4.
+
+    The V^5 term is negligible at a small read voltage (1e-4 of it at 0.1 V) and dominates at the
+    programming amplitudes near 1 V, as a superlinear (field-enhanced) conduction does.
+    """
+
+    g_S: float
+    g5_S: float
+
+    def current_A(self, v):
+        """Current through the area at voltage ``v`` (vectorised), A."""
+        return v * (self.g_S + self.g5_S * v**4)
+
+    def conductance_S(self, v):
+        """dI/dV of the area (vectorised), S."""
+        return self.g_S + 5.0 * self.g5_S * np.asarray(v, dtype=float) ** 4
+
+
 @dataclass(frozen=True, kw_only=True)
 class SwitchCell:
     """The state of one cell: which switches are closed, and its per-device deviations.

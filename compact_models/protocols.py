@@ -284,7 +284,8 @@ def pulse_trains(params, cycles: int = 100, seed: int | None = 0, noise: bool = 
     for a, b, _v in wave.windows("program"):
         prog |= (t >= a - wave.edge_s) & (t <= b + wave.edge_s)
     energy = trapezoid(np.where(prog, power, 0.0), t)
-    summary["programming_energy_nJ_per_cycle"] = float(energy / cycles * 1e9)
+    summary["energy_per_cycle_nJ"] = float(energy / cycles * 1e9)
+    summary["paper_000_energy_per_cycle_nJ"] = [23.74, 1.26]
     trace = pd.DataFrame({"time_s": t, "voltage_V": res["v(te)"], "current_uA": i * 1e6})
     return ProtocolResult(params.name, "pulse-train", reads, trace, summary)
 

@@ -21,7 +21,7 @@ import pandas as pd
 from compact_models.errors import ParameterError
 from compact_models.io import atomic_write_text, jsonable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Version of every stored result's meaning; part of every key and every record."""
 
 _ARRAY, _FRAME = "$array", "$frame"

@@ -97,7 +97,7 @@ def test_device_array_reads_the_programmed_states():
 
 def test_frozen_switch_banks_read_what_every_live_switch_reads():
     from arrays.netlist import selector_drivers
-    from arrays.readout import read_conductance_S
+    from arrays.readout import READ_OPTIONS, read_conductance_S
     from compact_models.base import DeviceVariation
 
     p = HTRRAMParams()
@@ -109,7 +109,7 @@ def test_frozen_switch_banks_read_what_every_live_switch_reads():
     frozen = read_conductance_S(p, xbar, cells)
     net = device_array_netlist(p, xbar, cells, None, ["0"] * 4, drivers=selector_drivers(xbar, p.read_V))
     assert net.count("\nS") == 12 * 28
-    res = simulator.run(net, ".dc vsel 0 2 1", save=[f"i(vbl{j})" for j in range(4)])
+    res = simulator.run(net, ".dc vsel 0 2 1", save=[f"i(vbl{j})" for j in range(4)], options=READ_OPTIONS)
     live = np.array([res[f"i(vbl{j})"] for j in range(4)]).T / p.read_V
     # The same conductances in a different element order: equal up to where Newton stops (~1e-8 seen).
     np.testing.assert_allclose(frozen, live, rtol=1e-6)

@@ -85,4 +85,7 @@ def test_quiet_rows_are_the_unspiked_wordlines_within_the_bound():
     assert nodal.quiet_rows(device, _xbar(24, 10.0), cells, wl) == tuple(range(10, 24))
     assert nodal.quiet_rows(device, _xbar(24, 10.0), cells, wl, rel_tol=1e-10) == ()
     assert nodal.quiet_rows(device, xbar, cells, np.full((2, 24), device.read_V)) == ()
-    assert nodal.quiet_rows(DEVICES["hfoxsy"], xbar, cells, wl) == ()  # linear already: nothing to do
+    hf = DEVICES["hfoxsy"]  # the V^5 term of its quiet cells, at the millivolts of mS cells in 1 ohm lines, is < 1e-9
+    hf_wl = wl * abs(hf.read_V) / device.read_V
+    assert nodal.quiet_rows(hf, xbar, _random_cells(hf, xbar, 5), hf_wl) == tuple(range(10, 24))
+    assert nodal.quiet_rows(hf, xbar, _random_cells(hf, xbar, 5), hf_wl, rel_tol=1e-14) == ()
