@@ -7,7 +7,8 @@ from matplotlib.patches import Patch
 
 from compact_models.plots import panel_letters
 
-__all__ = ["panel_letters", "plot_conductance_by_level", "plot_error_violins", "plot_weight_map"]
+__all__ = ["panel_letters", "plot_conductance_by_level", "plot_energy_map", "plot_energy_split", "plot_error_violins",
+           "plot_weight_map"]
 
 
 def plot_conductance_by_level(ax, cells: pd.DataFrame, title: str = ""):
@@ -76,3 +77,29 @@ def plot_weight_map(ax, weights_nS: np.ndarray, title: str = "", vmax: float | N
     ax.figure.colorbar(im, ax=ax, label="$G^+ - G^-$ (nS)")
     return ax
 
+
+
+def plot_energy_map(ax, cells: pd.DataFrame, title: str = ""):
+    """Programming energy of every cell of the array, selected and half-selected together, nJ."""
+    rows, cols = int(cells.wordline.max()) + 1, int(cells.bitline.max()) + 1
+    energy = np.zeros((rows, cols))
+    energy[cells.wordline, cells.bitline] = cells.selected_energy_nJ + cells.half_selected_energy_nJ
+    im = ax.imshow(energy, cmap="magma", aspect="auto")
+    ax.set_xlabel("bitline")
+    ax.set_ylabel("wordline")
+    ax.set_title(title)
+    ax.figure.colorbar(im, ax=ax, label="programming energy (nJ)")
+    return ax
+
+
+def plot_energy_split(ax, summary: dict, title: str = ""):
+    """Where a transfer's programming energy goes: selected cells, half-selected cells, lines (nJ)."""
+    parts = {"selected cells": summary["programming_energy_selected_nJ"],
+             "half-selected cells": summary["programming_energy_half_selected_nJ"],
+             "lines and contacts": summary["programming_energy_lines_nJ"]}
+    bars = ax.bar(list(parts), list(parts.values()), color=["C3", "C1", "0.5"])
+    for bar, value in zip(bars, parts.values()):
+        ax.annotate(f"{value:.3g} nJ", (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("energy (nJ)")
+    ax.set_title(title or f"{summary['programming_energy_nJ']:.4g} nJ from the sources in {summary['programming_time_s'] * 1e3:.4g} ms")
+    return ax

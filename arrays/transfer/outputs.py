@@ -35,7 +35,13 @@ def write_figures(out: Path, layer: LayerTransfer) -> list:
     plots.panel_letters(axes)
     fig.tight_layout()
     atomic_save_figure(out / "fig10_weight_maps.png", fig)
-    return ["fig8_conductance_by_level.png", "fig9_violins.png", "fig10_weight_maps.png"]
+    fig, axes = new_figure(1, 2, figsize=(11, 4.2))
+    plots.plot_energy_map(axes[0], cells, f"programming energy per cell ({scheme} transfer)")
+    plots.plot_energy_split(axes[1], layer.summary)
+    plots.panel_letters(axes)
+    fig.tight_layout()
+    atomic_save_figure(out / "fig_programming_energy.png", fig)
+    return ["fig8_conductance_by_level.png", "fig9_violins.png", "fig10_weight_maps.png", "fig_programming_energy.png"]
 
 
 def write_layer_tables(out: Path, layer: LayerTransfer, name: str) -> None:

@@ -168,7 +168,7 @@ def test_outputs_are_written(main_run):
     for name in ("power_per_class.csv", "images.csv", "fig12a_power_trace.png", "fig12b_power_per_class.png",
                  "power_trace_qt.csv", "levels_qt.csv", "levels_qtpr.csv", "transfer_qtpr.csv",
                  "transfer_qt/fig8_conductance_by_level.png",
-                 "fig11a_output_currents.png", "figS4_wordline_power.png", "transfer_qt/fig9_violins.png",
+                 "fig11a_output_currents.png", "figS4_wordline_power.png", "transfer_qt/fig_programming_energy.png", "transfer_qt/fig9_violins.png",
                  "transfer_qtpr/fig10_weight_maps.png", "pwl/transfer_qt/pass1/transfer.cir", "pwl/transfer_qt/pass1/wl0.txt"):
         assert (out / name).exists(), name
     for v in ("qt", "qtpr"):
