@@ -89,13 +89,24 @@ def _prompt_interrupt(message: str):
         print(f"interrupted: {message}", file=sys.stderr, flush=True)
         os._exit(EXIT_INTERRUPTED)
 
+    def on_sigint(signum, frame):
+        # Also wake the watcher from Python: a library that replaces the wake-up fd (or swallows the
+        # KeyboardInterrupt in its own code) must not keep the command running.
+        try:
+            os.write(w, bytes([signal.SIGINT]))
+        except OSError:
+            pass
+        raise KeyboardInterrupt
+
     previous = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    previous_handler = signal.signal(signal.SIGINT, on_sigint)
     watcher = threading.Thread(target=watch, name="rram-cosim-interrupt", daemon=True)
     watcher.start()
     try:
         yield
     finally:
         done.set()
+        signal.signal(signal.SIGINT, previous_handler)
         signal.set_wakeup_fd(previous)
         os.write(w, b"\0")
         watcher.join(INTERRUPT_GRACE_S)

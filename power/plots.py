@@ -67,3 +67,14 @@ def plot_output_currents(ax, outputs: dict, label: int, title: str = ""):
     ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_sweep_metric(ax, summary, metric: str, xlabel: str, ylabel: str):
+    """One metric of a sweep against the parameter, mean +- one standard deviation over the seeds."""
+    d = summary[summary.metric == metric]
+    ax.errorbar(d.parameter_value, d["mean"], yerr=d["std"], marker="o", capsize=4, label="mean +- 1 sd over seeds")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return ax

@@ -42,8 +42,10 @@ from compact_models.devices import DEVICES
 from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
+from compact_models.plots import panel_letters
 from compact_models.store import RunState, spec_fields
 from power.integrator import quasi_static_power_nW
+from power.plots import plot_sweep_metric
 from snn.data import MNIST, load_mnist
 from snn.inference import classify, spike_V
 from snn.models import trained_variants
@@ -53,7 +55,7 @@ PARAMETERS = {
     "sigma_nS": ("programming-error sigma (nS)", (0.5, 1.06, 2.0, 4.0)),
     "ron_sigma": ("device-to-device spread of ln RON", (0.0, 0.1, 0.3)),
     "vt_sigma_V": ("device-to-device spread of VT (V)", (0.0, 0.01, 0.02)),
-    "r_wire_ohm": ("line resistance per segment (ohm)", (1.0, 10.0, 30.0)),
+    "r_wire_ohm": ("line resistance per segment (Ω)", (1.0, 10.0, 30.0)),
     "size": ("array size N (N x N)", (24, 32, 48)),
 }
 """Sweepable parameters: axis label and default values."""
@@ -187,15 +189,12 @@ def summarize(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_sweep(summary: pd.DataFrame, cfg: SweepConfig):
-    """Accuracy, transfer RMSE and power against the parameter, mean +- one standard deviation."""
+    """Accuracy, transfer RMSE and power against the parameter (`power.plots.plot_sweep_metric`), lettered panels."""
     panels = [("accuracy", "accuracy"), ("transfer_rmse_nS", "transfer RMSE (nS)"), ("power_nW", "array power (nW)")]
     fig, axes = new_figure(1, 3, figsize=(12, 3.6))
     for ax, (metric, label) in zip(axes, panels):
-        d = summary[summary.metric == metric]
-        ax.errorbar(d.parameter_value, d["mean"], yerr=d["std"], marker="o", capsize=4)
-        ax.set_xlabel(PARAMETERS[cfg.parameter][0])
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
+        plot_sweep_metric(ax, summary, metric, PARAMETERS[cfg.parameter][0], label)
+    panel_letters(axes)
     fig.suptitle(f"{cfg.variant.upper()} on the {cfg.device} array: {cfg.seeds} seed{'s' if cfg.seeds > 1 else ''} "
                  f"per value, {cfg.n_images} test images per point")
     fig.tight_layout()

@@ -36,6 +36,7 @@ from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
 from compact_models.store import RunState, spec_fields
+from snn import plots
 from snn.data import images_per_class as pick
 from snn.inference import MODES, classify, infer_image, spike_V, write_spike_pwl
 from snn.spiking import convert
@@ -132,22 +133,6 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, spec: Tra
                         np.array([r["step_currents_nA"] for r in results]))
 
 
-def plot_confusion(ax, confusion: np.ndarray, title: str = ""):
-    """Confusion matrix (Fig. 11b, c)."""
-    im = ax.imshow(confusion, cmap="Blues")
-    for (i, j), v in np.ndenumerate(confusion):
-        if v:
-            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-                    color="white" if v > confusion.max() / 2 else "black")
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-    ax.figure.colorbar(im, ax=ax)
-    return ax
-
-
 def write_run(out: Path, run: InferenceRun) -> None:
     """Levels, images and transfer CSVs, the PWL inputs (ngspice runs), the confusion matrix, Fig. 8-10, summary.json."""
     v = run.variant
@@ -157,7 +142,7 @@ def write_run(out: Path, run: InferenceRun) -> None:
     if run.summary["engine"] == "spice":
         write_spike_pwl(out / "pwl" / v, run.hidden, run.images.test_index, spike_V(run.layer.spec.params))
     fig, ax = new_figure(figsize=(5.5, 4.5))
-    plot_confusion(ax, np.array(run.summary["confusion"]),
+    plots.plot_confusion(ax, np.array(run.summary["confusion"]),
                    f"{v.upper()}: accuracy {run.summary['accuracy']:.1%} on {run.summary['n_images']} images")
     atomic_save_figure(out / f"confusion_{v}.png", fig)
     figdir = out / f"transfer_{v}"
