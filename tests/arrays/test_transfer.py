@@ -274,7 +274,7 @@ def test_cli_transfers_one_weight_file(tmp_path):
 
 @pytest.mark.slow
 def test_half_bias_transfer_meets_paper_targets_on_a_12x12_array():
-    """The full 24 x 24 half-bias run takes ~10 min (see benchmarks/transfer_speed.py); 12 x 12 with a
+    """The full 24 x 24 half-bias run takes ~10 min (`benchmarks/run.py`); 12 x 12 with a
     12 x 5 layer (120 cells, 1 ohm lines) exercises the same scheme, disturbs and verify passes."""
     xbar = CrossbarParams(rows=12, cols=12)
     targets = target_states(random_levels(1, (12, 5)), xbar.shape)
