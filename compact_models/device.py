@@ -54,6 +54,10 @@ class Device(Protocol):
         """Write passes of a verified weight transfer at most."""
 
     @property
+    def default_passes(self) -> int:
+        """Write passes of a transfer when none are asked for (`arrays.transfer.TransferSpec`)."""
+
+    @property
     def transfer_tolerance_nS(self) -> float:
         """Verify tolerance of a weight transfer, nS."""
 

@@ -287,6 +287,12 @@ class HfOxSyParams(SwitchDeviceMixin):
         return 10
 
     @property
+    def default_passes(self) -> int:
+        """Write passes of a weight transfer unless told: all of `transfer_max_passes`, since one write
+        of its ~1 mS cells lands states short behind the lines' IR drop (paper 000 has no array circuit)."""
+        return self.transfer_max_passes
+
+    @property
     def transfer_tolerance_nS(self) -> float:
         """Verify tolerance of a weight transfer: half a linear step (40.4 uS), nS."""
         return 0.5 * self.step_uS * 1e3

@@ -264,6 +264,11 @@ class HTRRAMParams(SwitchDeviceMixin):
         return 3
 
     @property
+    def default_passes(self) -> int:
+        """Write passes of a weight transfer unless told: 1, paper 001's open-loop array model."""
+        return 1
+
+    @property
     def transfer_tolerance_nS(self) -> float:
         """Verify tolerance of a weight transfer, nS (paper 001: 2 nS)."""
         return 2.0

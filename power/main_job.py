@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--zero-state", choices=["hrs", "g1"], default="hrs",
                         help="what a zero weight and the partner of a non-zero weight hold: hrs (default, paper 001 "
                              "Fig. 8: left reset) or g1 (written to G1 = 10 nS, so +5 is G6 - G1)")
-    parser.add_argument("--max-passes", type=int, default=1,
-                        help="write passes at most: 1 (default) is paper 001's open-loop array model; more verify, "
-                             "reset and rewrite the cells outside the tolerance, beyond the paper")
+    parser.add_argument("--max-passes", type=int, default=None,
+                        help="write passes at most: 1 (HT-RRAM's default) is paper 001's open-loop array model; more "
+                             "verify, reset and rewrite the cells outside the tolerance, beyond the paper (HfOxSy's "
+                             "default 10: its trains are lengthened against the lines' IR drop)")
     parser.add_argument("--threshold-percentile", type=float, default=None,
                         help="power study: percentile of the ReLU activations that sets the hidden threshold "
                              "(default 99.99)")
@@ -160,7 +161,7 @@ def _transfer_only(args, spec, parallelism) -> int:
     levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
     out = prepare_out_dir(args.out or timestamped(f"transfer-{args.scheme}"))
     RunState(out, "transfer", {"transfer": spec_fields(spec), "levels": levels.tolist()}, overwrite=args.overwrite)
-    bar = _progress_bar(spec.max_passes or spec.params.transfer_max_passes)
+    bar = _progress_bar(spec.max_passes)
     layer = transfer_layer(levels, spec, processes=parallelism.jobs, progress=bar)
     bar.close()
     with staged_results(out) as stage:

@@ -249,8 +249,8 @@ def study_settings(cfg: StudyConfig) -> dict:
     """Every choice of the study that moves a headline number, as the summary reports it."""
     spec, dev = cfg.transfer, cfg.transfer.params
     return {
-        "max_passes": spec.max_passes or dev.transfer_max_passes,
-        "open_loop": (spec.max_passes or dev.transfer_max_passes) == 1,
+        "max_passes": spec.max_passes,
+        "open_loop": spec.max_passes == 1,
         "zero_state": spec.zero_state,
         "write_error_sigma_nS": dev.write_error(spec.sigma_nS).sigma_nS,
         "reset_sigma_nS": dev.reset_error(spec.reset_sigma_nS).sigma_nS,

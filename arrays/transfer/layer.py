@@ -47,10 +47,11 @@ class TransferSpec:
     """Spread of the cells left reset around the reset state, nS; None takes the device's (HT-RRAM 0.2 nS)."""
     zero_state: str = "hrs"
     """What a zero weight and the partner of a non-zero weight hold: ``hrs`` (paper 001, Fig. 8) or ``g1`` (`arrays.mapping`)."""
-    max_passes: int | None = 1
-    """Write passes at most: 1 is paper 001's open-loop array model (one write, its error standing for
-    the device's program-and-verify); more verify, reset and rewrite the cells outside the tolerance,
-    beyond the paper; None takes the device's (HT-RRAM 3, HfOxSy 10)."""
+    max_passes: int | None = None
+    """Write passes at most; None takes the device's `default_passes`: HT-RRAM 1, paper 001's open-loop
+    array model (one write, its error standing for the device's program-and-verify); HfOxSy 10, its
+    trains lengthened by the verify against the lines' IR drop. More passes verify, reset and rewrite
+    the cells outside the tolerance, beyond paper 001."""
     r_wire_ohm: float = R_WIRE_OHM
     """Line resistance per segment, ohm (wordlines and bitlines)."""
     r_contact_ohm: float = R_CONTACT_OHM
@@ -78,6 +79,8 @@ class TransferSpec:
         if not isinstance(self.size, (int, np.integer)) or not 24 <= self.size <= 512:
             raise ParameterError(f"size={self.size!r} must be a whole number of lines within 24..512 (the layer needs 24 x 20)")
         params = self.params
+        if self.max_passes is None:
+            object.__setattr__(self, "max_passes", params.default_passes)
         if self.sigma_nS is not None and params.write_error(self.sigma_nS) == params.write_error(None):
             object.__setattr__(self, "sigma_nS", None)  # the device's own error: one cache entry, however named
         if self.reset_sigma_nS is not None and params.reset_error(self.reset_sigma_nS) == params.reset_error(None):
