@@ -43,12 +43,8 @@ def transfer_statistics(targets, g_target, g_read, written, pulses, g_before, to
     e = err[written]
     untouched = ((g_read - g_before) * 1e9)[~written]
     summary = {
-        "n_cells": int(written.sum()),
-        "within_2nS_fraction": float(np.mean(np.abs(e) <= 2.0)) if e.size else float("nan"),
-        "within_4nS_fraction": float(np.mean(np.abs(e) <= 4.0)) if e.size else float("nan"),
+        **error_statistics(e),
         "within_tolerance_fraction": float(np.mean(np.abs(e) <= tolerance_nS)) if e.size else float("nan"),
-        "rmse_nS": float(np.sqrt(np.mean(e**2))) if e.size else float("nan"),
-        "mae_nS": float(np.mean(np.abs(e))) if e.size else float("nan"),
         "max_abs_error_nS": float(np.abs(e).max()) if e.size else float("nan"),
         "unwritten_max_drift_nS": float(np.abs(untouched).max()) if untouched.size else 0.0,
         "n_unwritten": int(untouched.size),

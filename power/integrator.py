@@ -111,5 +111,4 @@ def quasi_static_power_nW(step_power_W: np.ndarray, timing=None) -> np.ndarray:
 
     timing = timing or SpikeTiming()
     p = np.asarray(step_power_W, dtype=float)
-    on_s = timing.pulse_s + 2 * timing.edge_s / 3
-    return p.sum(axis=-1) * on_s / (p.shape[-1] * timing.step_s) * 1e9
+    return p.sum(axis=-1) * timing.duty / p.shape[-1] * 1e9

@@ -259,15 +259,10 @@ def study_settings(cfg: StudyConfig) -> dict:
         "spike_step_ms": cfg.timing.step_s * 1e3,
         "spike_plateau_ms": cfg.timing.pulse_s * 1e3,
         "spike_edge_us": cfg.timing.edge_s * 1e6,
-        "spike_duty": spike_duty(cfg.timing),
+        "spike_duty": cfg.timing.duty,
         "r_wire_ohm": spec.r_wire_ohm,
         "r_contact_ohm": spec.r_contact_ohm,
     }
-
-
-def spike_duty(timing: SpikeTiming) -> float:
-    """A spike's share of its step at full power: the plateau, and each edge at a third (V^2 on a ramp)."""
-    return (timing.pulse_s + 2 * timing.edge_s / 3) / timing.step_s
 
 
 def power_decomposition(cfg: StudyConfig, layers: dict, hidden: dict, images: pd.DataFrame) -> dict:
@@ -280,7 +275,7 @@ def power_decomposition(cfg: StudyConfig, layers: dict, hidden: dict, images: pd
     cells' non-linearity on the edges, the IR drop and the capacitive currents.
     """
     v_spike = spike_V(cfg.transfer.params)
-    duty = spike_duty(cfg.timing)
+    duty = cfg.timing.duty
     out = {}
     for v, layer in layers.items():
         cells = layer.cells[layer.cells.side != "unused"]

@@ -43,6 +43,11 @@ class SpikeTiming:
     edge_s: float = 20e-6
     """Rise and fall of a spike, s."""
 
+    @property
+    def duty(self) -> float:
+        """A spike's share of its step at full power: the plateau, and each edge at a third (V^2 on a ramp)."""
+        return (self.pulse_s + 2 * self.edge_s / 3) / self.step_s
+
     def __post_init__(self):
         import math
 
