@@ -22,6 +22,8 @@ ngspice stays the reference: the tests compare the two on the same arrays.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
@@ -31,6 +33,8 @@ from compact_models.errors import ConvergenceError, ParameterError
 
 WEAK_COUPLING = 0.05
 """Below this line loading (V of line drop per V of read) the lines are solved in closed form."""
+REFACTOR_RATIO = 0.3
+"""The chord iteration factorises its Jacobian again when an update shrinks by less than this."""
 
 
 def _resistance(r_ohm: float) -> float:
@@ -51,9 +55,9 @@ class NodalArray:
         self.r_c, self.r_wl, self.r_bl = (_resistance(x) for x in (xbar.r_contact_ohm, xbar.r_wire_wl_ohm, xbar.r_wire_bl_ohm))
         switching, insulator = device.area_laws()
         scale = self.area_scale
-        self.i_s = lambda v: scale * switching.current_A(v)
         self.g_s = lambda v: scale * switching.conductance_S(v)
         self.i_i, self.g_i = insulator.current_A, insulator.conductance_S
+        self._switching, self._insulator = switching, insulator
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
         self._split = self._split[:, 0] / v_ref[0]  # internal voltages per volt at the read: the next guesses
@@ -94,33 +98,51 @@ class NodalArray:
             g0_s, g0_i = self.g_sw + self.g_s(np.zeros(self.g_sw.shape)), self.g_i(np.zeros(1))
             r_total = 1 / g0_s + 1 / g0_i + self.rc2
             guess = np.stack([v / (g0_s * r_total), v / (g0_i * r_total)])
-        v1, v2 = guess[0].copy(), guess[1].copy()
-        bound = np.abs(v) + 1e-12
+        split = guess
         for _ in range(max_iter):
-            i_i = self.i_i(v2)
-            f1 = self.g_sw * v1 + self.i_s(v1) - i_i
-            f2 = v1 + v2 + self.rc2 * i_i - v
-            a, c = self.g_sw + self.g_s(v1), self.g_i(v2)
-            d = 1 + self.rc2 * c
-            det = a * d + c
-            d2 = (f1 - a * f2) / det
-            d1 = -f2 - d * d2
-            # Newton on an exponential law can overshoot from a far guess: no internal voltage leaves |v|.
-            v1 = np.clip(v1 + d1, -bound, bound)
-            v2 = np.clip(v2 + d2, -bound, bound)
-            if np.max(np.abs(d1) + np.abs(d2), initial=0.0) < tol_V:
-                i_i, a, c = self.i_i(v2), self.g_sw + self.g_s(v1), self.g_i(v2)
-                return i_i, np.stack([v1, v2]), c * a / (c + a * (1 + self.rc2 * c))
+            i_i, split, step, g_cell = self._cell_step(v, split)
+            if step < tol_V:
+                return i_i, split, g_cell
         raise ConvergenceError(f"a cell's internal voltages did not converge in {max_iter} Newton steps")
 
-    def _line_drops(self, current: np.ndarray) -> np.ndarray:
-        """Wordline minus bitline node voltage at every cell from cell currents (batch x rows x cols), sources at 0 V."""
+    def _cell_step(self, v, split) -> tuple:
+        """One Newton step on every cell's two internal voltages at stack voltages ``v``.
+
+        Returns the cells' currents and dI/dV after it, the internal voltages, and the largest update, V.
+        """
+        v1, v2 = split[0], split[1]
+        i_s, g_s = self._switching.current_and_conductance(v1)
+        i_i, g_i = self._insulator.current_and_conductance(v2)
+        a = self.g_sw + self.area_scale * g_s
+        f1 = self.g_sw * v1 + self.area_scale * i_s - i_i
+        f2 = v1 + v2 + self.rc2 * i_i - v
+        d = 1 + self.rc2 * g_i
+        det = a * d + g_i
+        d2 = (f1 - a * f2) / det
+        d1 = -f2 - d * d2
+        # Newton on an exponential law can overshoot from a far guess: no internal voltage leaves |v|.
+        bound = np.abs(v) + 1e-12
+        v1 = np.clip(v1 + d1, -bound, bound)
+        v2 = np.clip(v2 + d2, -bound, bound)
+        step = float(np.max(np.abs(d1) + np.abs(d2), initial=0.0))
+        # The current and dI/dV at the new voltages, to first order from the old ones' derivatives.
+        i_new = i_i + g_i * d2
+        return i_new, np.stack([v1, v2]), step, g_i * a / (g_i + a * d)
+
+    def _line_offsets(self, current: np.ndarray) -> tuple:
+        """(wordline node minus its source, bitline node minus its source) at every cell, V, from cell
+        currents (batch x rows x cols)."""
         suffix = np.flip(np.cumsum(np.flip(current, axis=2), axis=2), axis=2)  # current in each wordline segment
         wl = -self.r_c * suffix[..., :1] - self.r_wl * np.concatenate(
             [np.zeros(current.shape[:2] + (1,)), np.cumsum(suffix[..., 1:], axis=2)], axis=2)
         prefix = np.cumsum(current, axis=1)  # current in each bitline segment, towards the source
         below = np.flip(np.cumsum(np.flip(prefix[:, :-1], axis=1), axis=1), axis=1)
         bl = self.r_c * prefix[:, -1:] + self.r_bl * np.concatenate([below, np.zeros((current.shape[0], 1, current.shape[2]))], axis=1)
+        return wl, bl
+
+    def _line_drops(self, current: np.ndarray) -> np.ndarray:
+        """Wordline minus bitline node voltage at every cell from cell currents (batch x rows x cols), sources at 0 V."""
+        wl, bl = self._line_offsets(current)
         return wl - bl
 
     def solve(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None) -> np.ndarray:
@@ -132,26 +154,41 @@ class NodalArray:
 
     def solve_cells(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None, tol_V: float = 1e-13, max_iter: int = 60):
         """(voltage across each cell, its current): wordline minus bitline node in V, and A; batch x rows x cols."""
+        vw, vb, current = self.solve_nodes(wl_V, bl_V, tol_V, max_iter)
+        return vw - vb, current
+
+    def solve_nodes(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None, tol_V: float = 1e-13, max_iter: int = 60):
+        """(wordline node, bitline node, cell current) at every cell, V, V and A; batch x rows x cols.
+
+        ``bl_V`` is one bitline vector (cols) for every read, or one per read (batch x cols).
+        """
         m, n = self.xbar.shape
         wl_V = np.atleast_2d(np.asarray(wl_V, dtype=float))
         bl_V = np.zeros(n) if bl_V is None else np.asarray(bl_V, dtype=float)
-        if wl_V.shape[1] != m or bl_V.shape != (n,):
-            raise ParameterError(f"{wl_V.shape[1]} wordline and {bl_V.size} bitline voltages for a {m} x {n} array")
-        applied = wl_V[:, :, None] - bl_V[None, None, :]
+        if wl_V.shape[1] != m or bl_V.shape[-1] != n or bl_V.ndim > 2:
+            raise ParameterError(f"{wl_V.shape[1]} wordline and {bl_V.shape[-1]} bitline voltages for a {m} x {n} array")
+        bl_V = np.broadcast_to(bl_V, (len(wl_V), n))
         if self._lu is not None:
             return self._solve_sparse(wl_V, bl_V, tol_V, max_iter)
+        applied = wl_V[:, :, None] - bl_V[:, None, :]
+        # One Newton step inside the cells per update of the lines: both converge together.
         v = applied.copy()
         split = self._split[:, None] * v[None]
-        for _ in range(max_iter):
-            current, split, _ = self._cells(v, split)
-            dv = v - applied - self._line_drops(current)
+        for _ in range(max_iter + 100):
+            current, split, step, _ = self._cell_step(v, split)
+            wl, bl = self._line_offsets(current)
+            dv = v - applied - (wl - bl)
             v = v - dv
-            if np.max(np.abs(dv)) < tol_V:
-                return v, self._cells(v, split)[0]
+            if max(step, float(np.max(np.abs(dv)))) < tol_V:
+                return wl_V[:, :, None] + wl, bl_V[:, None, :] + bl, current
         raise self._diverged(max_iter, dv)
 
     def _solve_sparse(self, wl_V, bl_V, tol_V, max_iter):
-        """Chord Newton on the full nodal system, its Jacobian at the read factorised once (scipy.sparse)."""
+        """Chord Newton on the full nodal system, its Jacobian at the read factorised once (scipy.sparse).
+
+        Where the iteration slows (a write's cells conduct far more than at the read), the Jacobian is
+        factorised again at the cells' present conductances (their mean over the batch) and kept.
+        """
         m, n = self.xbar.shape
         batch = len(wl_V)
         source = np.zeros((batch, 2, m, n))
@@ -160,22 +197,33 @@ class NodalArray:
         source = source.reshape(batch, -1)
         x = np.zeros((batch, 2, m, n))
         x[:, 0] = wl_V[:, :, None]
-        x[:, 1] = bl_V[None, None, :]
+        x[:, 1] = bl_V[:, None, :]
         x = x.reshape(batch, -1)
         split = None
+        last = np.inf
         for _ in range(max_iter):
             nodes = x.reshape(batch, 2, m, n)
             v = nodes[:, 0] - nodes[:, 1]
             split = self._split[:, None] * v[None] if split is None else split
-            current, split, _ = self._cells(v, split)
+            current, split, g_cell = self._cells(v, split)
             kcl = (self._lines @ x.T).T - source + np.stack([current, -current], axis=1).reshape(batch, -1)
             dx = self._lu.solve(np.ascontiguousarray(kcl.T)).T
             x = x - dx
-            if np.max(np.abs(dx)) < tol_V:
+            step = np.max(np.abs(dx))
+            if step < tol_V:
                 nodes = x.reshape(batch, 2, m, n)
-                v = nodes[:, 0] - nodes[:, 1]
-                return v, self._cells(v, split)[0]
+                return nodes[:, 0], nodes[:, 1], self._cells(nodes[:, 0] - nodes[:, 1], split)[0]
+            if step > REFACTOR_RATIO * last:
+                self._lu = scipy.sparse.linalg.splu(self._jacobian(g_cell.mean(axis=0)))
+            last = step
         raise self._diverged(max_iter, dx)
+
+    def with_switches(self, g_switch_S: np.ndarray) -> "NodalArray":
+        """The same array with other switch conductances: the laws, line coupling and factorised
+        Jacobian are kept (the chord iteration refreshes the Jacobian when it no longer fits)."""
+        other = copy.copy(self)
+        other.g_sw = np.asarray(g_switch_S, dtype=float)
+        return other
 
     @staticmethod
     def _diverged(max_iter, update):

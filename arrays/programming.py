@@ -32,8 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from arrays import nodal
 from arrays.energy import add_energy
-from arrays.netlist import CrossbarParams
+from arrays.netlist import CrossbarParams, live_switch_map
 from arrays.readout import read_conductance_S
 from arrays.schemes import (
     TransferConfig,
@@ -71,7 +72,7 @@ class TransferResult:
 def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferConfig(), xbar: CrossbarParams | None = None,
                     error=None, variation: DeviceVariation | None = None,
                     seed: int = 0, backend: str = "auto", progress=None, state: ArrayState | None = None,
-                    processes: int = 1, stream: int = 0, reset_error=None) -> TransferResult:
+                    processes: int = 1, stream: int = 0, reset_error=None, engine: str = "spice") -> TransferResult:
     """Write the state map ``targets`` (0 = reset, 1..8) into a simulated array by ``cfg.scheme``.
 
     Cells whose target is 0 are not written. HT-RRAM is written by set-amplitude pulses, HfOxSy by
@@ -82,7 +83,15 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     ``stream``): two transfers with one seed and another ``stream`` draw independent errors. ``progress`` is called
     with a message per step. HT-RRAM's fast-scheme write transients without threshold variation run in
     parts on ``processes`` ngspice processes (`run_phase`), with the same outcome as one process.
+    ``engine="nodal"`` solves the write transients and the read-outs by the nodal engine
+    (`arrays.write_engine`, `arrays.nodal`) instead of ngspice.
     """
+    if engine not in ENGINES:
+        raise ParameterError(f"engine {engine!r} is unknown; choose one of {', '.join(ENGINES)}")
+
+    def read(cells):
+        return read_out(device, xbar, cells, backend, engine)
+
     xbar = xbar or CrossbarParams(rows=targets.shape[0], cols=targets.shape[1])
     if targets.shape != xbar.shape:
         raise ParameterError(f"target map is {targets.shape}, the array is {xbar.shape}")
@@ -100,9 +109,9 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
     if trains:
         # HfOxSy's ~1 mS cells read up to ~20 % low through 1 ohm lines: verify against what the
         # target states read through the same lines (the read-out of the ideal array).
-        g_target = read_conductance_S(device, xbar, ideal_cells(device, targets), backend)
+        g_target = read(ideal_cells(device, targets))
         # unwritten cells: compared with their read before the writes
-        g_before = read_conductance_S(device, xbar, state.cells, backend) if spread else g_target
+        g_before = read(state.cells) if spread else g_target
     written = targets > 0
     to_write = written.copy()
     pulses = np.zeros(xbar.shape, dtype=int)
@@ -144,7 +153,8 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         say(progress, f"{cfg.scheme} pass {n}: {int(to_write.sum())} cells, {phase.n_pulses} pulses, "
                        f"{phase.end_s * 1e3:.3g} ms simulated")
         t0 = time.perf_counter()
-        netlists[name], phase_energy = run_phase(state, phase, backend, freeze=cfg.freeze_switches, processes=parts)
+        netlists[name], phase_energy = run_phase(state, phase, backend, freeze=cfg.freeze_switches,
+                                                       processes=parts, engine=engine)
         energy = add_energy(energy, phase_energy)
         sim_wall += time.perf_counter() - t0
         pulses += pulses_per_cell(phase, xbar)
@@ -153,7 +163,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         phases.append(phase)
         say(progress, f"{cfg.scheme} pass {n}: verify read-out")
         t0 = time.perf_counter()
-        g_read = read_conductance_S(device, xbar, state.cells, backend)
+        g_read = read(state.cells)
         sim_wall += time.perf_counter() - t0
         err_nS = (g_read - g_target) * 1e9
         to_write = written & (np.abs(err_nS) > tolerance_nS)
@@ -163,7 +173,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         elif cfg.scheme == "half-bias":
             amplitudes = np.where(to_write, np.clip(amplitudes - gain * err_nS, 3.0, 4.2), amplitudes)
     if g_read is None:
-        g_read = read_conductance_S(device, xbar, state.cells, backend)
+        g_read = read(state.cells)
     frame, summary = transfer_statistics(targets, g_target, g_read, written, pulses, g_before, tolerance_nS)
     zeros = np.zeros(xbar.shape)
     selected = energy["selected_J"] if energy else zeros
@@ -180,6 +190,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         "programming_time_s": programming_time_s,
         "programming_time_per_written_cell_s": programming_time_s / max(int(written.sum()), 1),
         "scheme": cfg.scheme,
+        "engine": engine,
         "device": device.name,
         "n_passes": n_passes,
         "n_pulses": int(sum(p.n_pulses for p in phases)),
@@ -192,6 +203,26 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         "errors_capped_at_ceiling": n_capped,
     })
     return TransferResult(frame, summary, state, phases, netlists)
+
+
+ENGINES = ("spice", "nodal")
+"""Who solves a transfer's write transients and read-outs: ngspice, or the nodal engine."""
+
+
+def read_out(device, xbar: CrossbarParams, cells, backend: str = "auto", engine: str = "spice") -> np.ndarray:
+    """The array's read-out (`arrays.readout.read_conductance_S`) by ``engine``, rows x cols in S.
+
+    The nodal engine's read keeps every switch as it is; a read that could move one (a threshold that
+    device variation put within reach of the read voltage) is refused there.
+    """
+    if engine == "spice":
+        return read_conductance_S(device, xbar, cells, backend)
+    v = device.read_V
+    reach = live_switch_map(device, cells, np.full(xbar.shape, min(0.0, v)), np.full(xbar.shape, max(0.0, v)))
+    if any(k for row in reach for k in row):
+        raise ParameterError("a read can move a switch of this array (its thresholds vary into the read voltage's "
+                             "reach); use --engine spice")
+    return nodal.read_conductance_S(device, xbar, cells)
 
 
 def say(progress, message):

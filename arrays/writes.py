@@ -16,14 +16,19 @@ from arrays.energy import add_energy, power_vectors, write_energy
 from arrays.netlist import device_array_netlist, live_switch_map
 from arrays.schemes import Phase
 from arrays.state import ArrayState
+from arrays.write_engine import nodal_transient
 from compact_models import simulator
 from compact_models.base import live_switches, switch_states_after
 
 logger = logging.getLogger(__name__)
 
 
-def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bool = True, processes: int = 1) -> tuple:
+def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bool = True, processes: int = 1,
+              engine: str = "spice") -> tuple:
     """Simulate one write transient and carry every cell's switch states out of it.
+
+    ``engine="nodal"`` solves it by `arrays.write_engine` instead of ngspice (the array at DC at every
+    time point ngspice would take); the rest of this docstring is about ngspice.
 
     Only the switches a cell's nominal voltage (its wordline minus its bitline source, widened by
     `arrays.netlist.REACH_MARGIN_V`) can move are ``SW`` elements; the others are frozen into one
@@ -36,6 +41,15 @@ def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bo
     own ngspice process (`run_parts`).
     Returns the netlist of the whole phase and its energy (`arrays.energy.write_energy`).
     """
+    if engine == "nodal":
+        lo, hi = phase_reach_V(phase)
+        live = live_switch_map(state.device, state.cells, lo, hi) if freeze else None
+        net = device_array_netlist(state.device, state.xbar, state.cells, [w.pwl() for w in phase.wl],
+                                   [w.pwl() for w in phase.bl], title=phase.name, live=live)
+        res = nodal_transient(state.device, state.xbar, state.cells, phase, phase_max_step(phase))
+        v = _cell_voltages(res, state.xbar)
+        state.cells = _states_after(state.device, state.cells, v)
+        return net, write_energy(res, phase, state.xbar)
     split = processes > 1 and backend != "shared" and "subprocess" in simulator.available_backends()
     parts = split_phase(phase, processes) if split else [phase]
     if len(parts) == 1:
@@ -64,7 +78,7 @@ def _simulate_phase(state: ArrayState, cells: list, phase: Phase, backend: str, 
         net = device_array_netlist(state.device, xbar, cells, [w.pwl() for w in phase.wl],
                                    [w.pwl() for w in phase.bl], title=phase.name, live=live)
         res = simulator.run(net, f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save, backend=backend)
-        v = {(i, j): res[f"v(w{i}_{j})"] - res[f"v(b{i}_{j})"] for i in range(xbar.rows) for j in range(xbar.cols)}
+        v = _cell_voltages(res, xbar)
         missed = [(i, j) for (i, j), vc in v.items() if live[i][j] is not None
                   and not set(live_switches(state.device, cells[i][j], vc.min(), vc.max())) <= set(live[i][j])]
         if not missed:
@@ -73,6 +87,11 @@ def _simulate_phase(state: ArrayState, cells: list, phase: Phase, backend: str, 
                        phase.name, len(missed))
         for i, j in missed:
             live[i][j] = None
+
+
+def _cell_voltages(res, xbar) -> dict:
+    """{(i, j): the stack voltage samples of cell (i, j)} of a transient."""
+    return {(i, j): res[f"v(w{i}_{j})"] - res[f"v(b{i}_{j})"] for i in range(xbar.rows) for j in range(xbar.cols)}
 
 
 def _states_after(device, cells: list, v: dict) -> list:

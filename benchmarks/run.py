@@ -7,11 +7,14 @@ Measures, on this machine, against the targets of the speed issue (2 cores):
   and the whole test set through the transferred array (`snn.infer.run_inference`, ``engine="nodal"``);
 * the fast and the half-bias weight transfer of the QT layer in ngspice (not from the cache) as the main
   job runs them (open loop, paper 001), each write transient in parts on as many ngspice processes as
-  CPUs (the default); the fast one also on one process (`transfer_fast_1_job_s`) and with verify
-  passes (`transfer_fast_verified_s`, 3 at most);
+  CPUs (the default); the fast one also on one process (`transfer_fast_1_job_s`), with verify
+  passes (`transfer_fast_verified_s`, 3 at most), and by the nodal write engine (`transfer_fast_nodal_s`,
+  its switch states against ngspice's in `transfer_nodal_same_states`, the speed-up of the medians in
+  `spice_over_nodal_transfer`);
 * the throughput of two processes against one on multi-image transient runs;
 * the growth of resident memory over 500 consecutive 24 x 24 inference transients in one process
-  through the ngspice shared library.
+  through the ngspice shared library;
+* the version and capabilities of ngspice (`ngspice_version`, `ngspice`: KLU, OSDI).
 
 Every timing is the best of `REPEATS` runs (the fast transfer: `TRANSFER_REPEATS`, with the median
 beside; the half-bias transfer: one run). Prints one table and writes ``benchmarks/results.json``
@@ -24,6 +27,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +44,8 @@ TARGETS = {
     "nodal_vs_spice_max_rel_error": ("<=", 1e-4),
     "nodal_spice_same_predictions": (">=", 1.0),
     "transfer_fast_s": ("<=", 15.0),
+    "transfer_fast_nodal_s": ("<=", 0.3),
+    "transfer_nodal_same_states": (">=", 1.0),
     "half_bias_over_fast": (">=", 4.0),
     "parallel_speedup_2_jobs": (">=", 1.7),
     "full_test_set_s": ("<=", 30.0),
@@ -66,6 +72,10 @@ def _best(f, *a, **kw):
     return runs[0][0], min(t for _, t in runs)
 
 
+def _states(layer) -> list:
+    return [[c.closed for c in row] for row in layer.result.state.cells]
+
+
 def _rss_MB() -> float:
     import psutil
 
@@ -75,6 +85,7 @@ def _rss_MB() -> float:
 def run(mnist_dir, quick: bool, say) -> dict:
     from arrays.nodal import NodalArray
     from arrays.transfer import TransferSpec, transfer_layer
+    from compact_models.capabilities import ngspice_info
     from compact_models.parallel import Parallelism, run_parallel
     from snn.data import load_mnist
     from snn.infer import run_inference
@@ -82,7 +93,7 @@ def run(mnist_dir, quick: bool, say) -> dict:
     from snn.models import trained_variants
     from snn.spiking import convert
 
-    r = {}
+    r = {"ngspice_version": ngspice_info()["version"], "ngspice": ngspice_info()}
     data = load_mnist(mnist_dir)
     net = trained_variants(data, variants=("qt",), progress=say)["qt"]
     levels = np.asarray(net.levels2)
@@ -99,9 +110,16 @@ def run(mnist_dir, quick: bool, say) -> dict:
     r["transfer_fast_s"] = min(split)
     r["transfer_fast_median_s"] = float(np.median(split))
     r["transfer_fast_1_job_s"] = min(whole)
-    r["transfer_1_job_same_states"] = float(
-        [[c.closed for c in row] for row in one.result.state.cells] == [[c.closed for c in row] for row in layer.result.state.cells]
-        and np.array_equal(one.cells.final_nS, layer.cells.final_nS))
+    r["transfer_1_job_same_states"] = float(_states(one) == _states(layer) and np.array_equal(one.cells.final_nS, layer.cells.final_nS))
+    say(f"fast transfer of the QT layer by the nodal write engine, {TRANSFER_REPEATS} times")
+    runs = [_timed(transfer_layer, levels, replace(fast, engine="nodal"), cache=False) for _ in range(TRANSFER_REPEATS)]
+    nodal_layer = runs[0][0]
+    r["transfer_fast_nodal_s"] = min(t for _, t in runs)
+    r["transfer_fast_nodal_median_s"] = float(np.median([t for _, t in runs]))
+    r["transfer_nodal_same_states"] = float(_states(nodal_layer) == _states(layer))
+    r["transfer_nodal_max_read_rel_error"] = float(np.max(np.abs(nodal_layer.cells.final_nS - layer.cells.final_nS)
+                                                          / np.abs(layer.cells.final_nS)))
+    r["spice_over_nodal_transfer"] = r["transfer_fast_median_s"] / r["transfer_fast_nodal_median_s"]
     say("fast transfer with verify passes (3 at most, beyond the paper's open loop) in ngspice")
     _, r["transfer_fast_verified_s"] = _best(transfer_layer, levels, verified, cache=False, processes=cpus)
     if not quick:

@@ -33,6 +33,12 @@ class ExponentialLaw:
         """dI/dV of the area at voltage ``v`` (vectorised), S."""
         return np.exp((np.abs(v) - self.v0_V) / self.slope_V) / self.prefactor_ohm * (1.0 + np.abs(v) / self.slope_V)
 
+    def current_and_conductance(self, v) -> tuple:
+        """(`current_A`, `conductance_S`) at ``v`` from one exponential."""
+        mag = np.abs(v)
+        g = np.exp((mag - self.v0_V) / self.slope_V) / self.prefactor_ohm
+        return v * g, g * (1.0 + mag / self.slope_V)
+
 
 @dataclass(frozen=True)
 class LinearLaw:
@@ -47,6 +53,10 @@ class LinearLaw:
     def conductance_S(self, v):
         """dI/dV of the area (vectorised), S."""
         return np.full_like(v, self.g_S, dtype=float)
+
+    def current_and_conductance(self, v) -> tuple:
+        """(`current_A`, `conductance_S`) at ``v``."""
+        return self.g_S * v, np.full_like(v, self.g_S, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,11 @@ class QuinticLaw:
     def conductance_S(self, v):
         """dI/dV of the area (vectorised), S."""
         return self.g_S + 5.0 * self.g5_S * np.asarray(v, dtype=float) ** 4
+
+    def current_and_conductance(self, v) -> tuple:
+        """(`current_A`, `conductance_S`) at ``v``."""
+        v4 = np.asarray(v, dtype=float) ** 4
+        return v * (self.g_S + self.g5_S * v4), self.g_S + 5.0 * self.g5_S * v4
 
 
 @dataclass(frozen=True, kw_only=True)

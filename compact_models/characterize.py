@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from compact_models.capabilities import ngspice_info
 from compact_models.cli import add_common_arguments, add_overwrite_argument, prepare_out_dir, run_guarded, setup_logging, timestamped
 from compact_models.devices import DEVICES
 from compact_models.protocols import DEFAULT_CYCLES, PROTOCOLS
@@ -109,7 +110,7 @@ def write_result(out: Path, params, result) -> None:
     else:
         P.plot_ispp(ax, result.reads, title)
     atomic_save_figure(out / PLOTS[result.protocol], fig)
-    summary = {"device": params.name, "protocol": result.protocol, **result.summary}
+    summary = {"device": params.name, "protocol": result.protocol, **result.summary, "simulator": ngspice_info()}
     atomic_write_json(out / "summary.json", summary)
 
 

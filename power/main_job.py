@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from arrays.netlist import R_CONTACT_OHM, R_WIRE_OHM
+from arrays.programming import ENGINES
 from compact_models.cli import (
     add_common_arguments,
     add_overwrite_argument,
@@ -70,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="power study: rise and fall time of a spike, us (default 20)")
     parser.add_argument("--r-wire-ohm", type=float, default=R_WIRE_OHM, help="line resistance per segment, ohm")
     parser.add_argument("--r-contact-ohm", type=float, default=R_CONTACT_OHM, help="contact/driver resistance, ohm")
+    parser.add_argument("--engine", choices=list(ENGINES), default="spice",
+                        help="who solves the transfer's write transients and read-outs: spice (default, ngspice) or "
+                             "nodal (arrays.write_engine, the array at DC at ngspice's time points; validated against "
+                             "ngspice); the power study's inference runs in ngspice either way")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default: a new folder under runs/); an interrupted run resumes in it")
     add_overwrite_argument(parser)
@@ -94,7 +99,7 @@ def _spec(args) -> tuple:
         raise ParameterError(f"--images-per-class {args.images_per_class} must be at least 1")
     spec = TransferSpec(device=args.device, scheme=args.scheme, seed=args.seed, sigma_nS=args.sigma_nS,
                         reset_sigma_nS=args.reset_sigma_nS, zero_state=args.zero_state, max_passes=args.max_passes, r_wire_ohm=args.r_wire_ohm,
-                        r_contact_ohm=args.r_contact_ohm)
+                        r_contact_ohm=args.r_contact_ohm, engine=args.engine)
     return spec, parallelism_from(args, notify=_log)
 
 
@@ -171,7 +176,8 @@ def _transfer_only(args, spec, parallelism) -> int:
     print(f"  within 2 nS {s['within_2nS_fraction']:.1%}, within 4 nS {s['within_4nS_fraction']:.1%}, "
           f"RMSE {s['rmse_nS']:.3f} nS, MAE {s['mae_nS']:.3f} nS")
     if layer.loaded_s is None:
-        print(f"  {s['n_pulses']} pulses in {s['n_passes']} passes, ngspice wall time {s['sim_wall_s']:.1f} s")
+        who = "ngspice" if s["engine"] == "spice" else "nodal engine"
+        print(f"  {s['n_pulses']} pulses in {s['n_passes']} passes, {who} wall time {s['sim_wall_s']:.1f} s")
     else:
         print(f"  {s['n_pulses']} pulses in {s['n_passes']} passes, loaded from the cache in {layer.loaded_s:.2f} s")
     return 0

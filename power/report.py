@@ -5,6 +5,7 @@ from pathlib import Path
 
 from arrays.pwl import write_pwl
 from arrays.transfer import write_figures, write_layer_tables
+from compact_models.capabilities import ngspice_info
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 from compact_models.plots import panel_letters
 from power.plots import plot_output_currents, plot_power_per_class, plot_power_trace, plot_wordline_power
@@ -74,7 +75,8 @@ def format_settings(result: StudyResult) -> str:
     return ("settings: " + ("open loop (one write per cell)" if st["open_loop"] else f"{st['max_passes']} write passes") +
             f", partners and zeros {st['zero_state']}, write error {st['write_error_sigma_nS']:.4g} nS, reset spread "
             f"{st['reset_sigma_nS']:.4g} nS, hidden threshold at the {st['threshold_percentile']:g}th percentile, spikes "
-            f"{st['spike_plateau_ms']:g} ms + 2 x {st['spike_edge_us']:g} us edges per {st['spike_step_ms']:g} ms step")
+            f"{st['spike_plateau_ms']:g} ms + 2 x {st['spike_edge_us']:g} us edges per {st['spike_step_ms']:g} ms step" +
+            (", transfers by the nodal engine" if st.get("transfer_engine") == "nodal" else ""))
 
 
 def write_study(out: Path, result: StudyResult) -> list:
@@ -125,5 +127,5 @@ def write_study(out: Path, result: StudyResult) -> list:
     ax.set_title(f"average array power per class ({n} image{'s' if n > 1 else ''} each, {s['scheme']} transfer)")
     atomic_save_figure(out / "fig12b_power_per_class.png", fig)
     figures.append("fig12b_power_per_class.png")
-    atomic_write_json(out / "summary.json", dict(s, figures=figures, pwl="pwl/"))
+    atomic_write_json(out / "summary.json", dict(s, figures=figures, pwl="pwl/", simulator=ngspice_info()))
     return figures

@@ -251,6 +251,7 @@ def study_settings(cfg: StudyConfig) -> dict:
     return {
         "max_passes": spec.max_passes,
         "open_loop": spec.max_passes == 1,
+        "transfer_engine": spec.engine,
         "zero_state": spec.zero_state,
         "write_error_sigma_nS": dev.write_error(spec.sigma_nS).sigma_nS,
         "reset_sigma_nS": dev.reset_error(spec.reset_sigma_nS).sigma_nS,

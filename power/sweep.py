@@ -26,8 +26,10 @@ import pandas as pd
 from arrays.mapping import counted_devices
 from arrays.netlist import R_CONTACT_OHM
 from arrays.nodal import NodalArray
+from arrays.programming import ENGINES
 from arrays.transfer import TransferSpec, transfer_layer
 from compact_models.base import DeviceVariation
+from compact_models.capabilities import ngspice_info
 from compact_models.cli import (
     add_common_arguments,
     add_overwrite_argument,
@@ -78,6 +80,8 @@ class SweepConfig:
     device: str = "ht-rram"
     r_contact_ohm: float = R_CONTACT_OHM
     """Contact resistance at each line end, ohm."""
+    engine: str = "spice"
+    """Who solves each point's transfer: ``spice`` (ngspice) or ``nodal`` (`arrays.write_engine`)."""
 
     def __post_init__(self):
         if self.parameter not in PARAMETERS:
@@ -97,7 +101,7 @@ class SweepConfig:
 def point_spec(cfg: SweepConfig, value, seed: int) -> TransferSpec:
     """The `TransferSpec` of one sweep point; checks the value."""
     parameter = cfg.parameter
-    kw = dict(scheme="fast", device=cfg.device, seed=seed, r_contact_ohm=cfg.r_contact_ohm)
+    kw = dict(scheme="fast", device=cfg.device, seed=seed, r_contact_ohm=cfg.r_contact_ohm, engine=cfg.engine)
     if parameter == "sigma_nS":
         if not 0 <= value <= 20:
             raise ParameterError(f"sigma_nS={value!r} must be within 0..20 nS")
@@ -119,7 +123,7 @@ def point_spec(cfg: SweepConfig, value, seed: int) -> TransferSpec:
 
 def run_point(levels: np.ndarray, hidden: np.ndarray, labels: np.ndarray, cfg: SweepConfig, value, seed: int,
               spice_backend: str = "auto", processes: int = 1) -> dict:
-    """One sweep point: the transfer in ngspice (its write transients on ``processes`` processes),
+    """One sweep point: the transfer by the config's engine (ngspice: its write transients on ``processes`` processes),
     then the images through the array by the nodal engine."""
     layer = transfer_layer(levels, point_spec(cfg, value, seed), spice_backend=spice_backend, processes=processes)
     device = layer.spec.params
@@ -210,8 +214,9 @@ def write_sweep(out: Path, long: pd.DataFrame, cfg: SweepConfig) -> None:
     atomic_save_figure(out / "sweep.png", fig)
     atomic_write_json(out / "summary.json", {"config": {k: list(v) if isinstance(v, tuple) else v
                                                         for k, v in asdict(cfg).items()},
-                                             "engine": "transfer: ngspice; inference and power: nodal",
-                                             "points": len(long) // len(METRICS)})
+                                             "engine": f"transfer: {'ngspice' if cfg.engine == 'spice' else 'nodal'}; "
+                                                       "inference and power: nodal",
+                                             "points": len(long) // len(METRICS), "simulator": ngspice_info()})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--images", type=int, default=1000, help="first N test images per point (default 1000)")
     parser.add_argument("--variant", choices=["qt", "qtpr"], default="qt")
     parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device of the array (default ht-rram)")
+    parser.add_argument("--engine", choices=list(ENGINES), default="spice",
+                        help="who solves each point's transfer: spice (default, ngspice) or nodal (arrays.write_engine, "
+                             "validated against ngspice); the images always run on the nodal engine")
     parser.add_argument("--jobs", type=int, default=None,
                         help="processes at once: sweep points side by side, each point's transfer on what the others "
                              "leave (default: the number of CPUs)")
@@ -246,7 +254,7 @@ def _sweep(args) -> int:
     if args.parameter == "size":
         values = tuple(int(v) if float(v).is_integer() else v for v in values)
     cfg = SweepConfig(parameter=args.parameter, values=values, seeds=args.seeds, n_images=args.images,
-                      variant=args.variant, device=args.device)
+                      variant=args.variant, device=args.device, engine=args.engine)
     say = lambda m: print(f"[{time.strftime('%H:%M:%S')}] {m}", file=sys.stderr, flush=True)  # noqa: E731
     parallelism = parallelism_from(args, notify=say)
     data = load_mnist(args.mnist_dir)

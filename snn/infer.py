@@ -20,6 +20,7 @@ import pandas as pd
 from arrays.mapping import save_levels
 from arrays.nodal import NodalArray
 from arrays.transfer import TRANSFER_COLUMNS, TransferSpec, transfer_layer, write_figures
+from compact_models.capabilities import ngspice_info
 from compact_models.cli import (
     add_common_arguments,
     add_overwrite_argument,
@@ -148,7 +149,7 @@ def write_run(out: Path, run: InferenceRun) -> None:
     figdir = out / f"transfer_{v}"
     figdir.mkdir(exist_ok=True)
     write_figures(figdir, run.layer)
-    atomic_write_json(out / "summary.json", run.summary)
+    atomic_write_json(out / "summary.json", dict(run.summary, simulator=ngspice_info()))
 
 
 def build_parser() -> argparse.ArgumentParser:

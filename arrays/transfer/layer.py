@@ -16,7 +16,7 @@ import pandas as pd
 
 from arrays.mapping import ZERO_STATES, level_of_cells, target_states
 from arrays.netlist import R_CONTACT_OHM, R_WIRE_OHM, CrossbarParams
-from arrays.programming import TransferConfig, TransferResult, say, transfer_states
+from arrays.programming import ENGINES, TransferConfig, TransferResult, say, transfer_states
 from arrays.schemes import SCHEMES, Phase
 from arrays.state import ArrayState
 from arrays.statistics import error_statistics
@@ -60,12 +60,17 @@ class TransferSpec:
     """The array is size x size; the layer sits in its corner, the rest stays reset."""
     variation: DeviceVariation | None = None
     """Device-to-device spread drawn per cell; None (or an inactive one) for identical devices."""
+    engine: str = "spice"
+    """Who solves the write transients and read-outs: ``spice`` (ngspice, the reference) or ``nodal``
+    (`arrays.write_engine`: the array at DC at ngspice's time points, validated against ngspice)."""
 
     def __post_init__(self):
         if self.device not in DEVICES:
             raise ParameterError(f"device {self.device!r} is unknown; choose one of {', '.join(DEVICES)}")
         if self.scheme not in SCHEMES:
             raise ParameterError(f"scheme {self.scheme!r} is unknown; choose one of {', '.join(SCHEMES)}")
+        if self.engine not in ENGINES:
+            raise ParameterError(f"engine {self.engine!r} is unknown; choose one of {', '.join(ENGINES)}")
         if self.zero_state not in ZERO_STATES:
             raise ParameterError(f"zero_state {self.zero_state!r} is unknown; choose one of {', '.join(ZERO_STATES)}")
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
@@ -129,7 +134,8 @@ class LayerTransfer:
 
 def transfer_layer(levels: np.ndarray, spec: TransferSpec = TransferSpec(), *, spice_backend: str = "auto",
                    processes: int = 1, progress=None, cache: bool = True) -> LayerTransfer:
-    """Map a 24 x 10 level map onto the spec's array and write it in by the spec's scheme, in ngspice.
+    """Map a 24 x 10 level map onto the spec's array and write it in by the spec's scheme, in ngspice
+    (or by the nodal engine: ``spec.engine``).
 
     ``processes`` ngspice processes may share each write transient (the result does not depend on it).
     With ``cache`` the result is kept in the cache folder under a content address of the levels, the
@@ -159,7 +165,7 @@ def _simulate(levels, spec: TransferSpec, spice_backend, processes, progress) ->
     result = transfer_states(params, targets, TransferConfig(scheme=spec.scheme, max_passes=spec.max_passes), xbar=xbar,
                              error=params.write_error(spec.sigma_nS), variation=spec.variation, seed=spec.seed,
                              backend=spice_backend, progress=progress, processes=processes, stream=layer_stream(levels),
-                             reset_error=params.reset_error(spec.reset_sigma_nS))
+                             reset_error=params.reset_error(spec.reset_sigma_nS), engine=spec.engine)
     cells = _layer_cells(result.cells, levels, xbar)
     return LayerTransfer(cells, _layer_summary(result.summary, spec, cells), result, levels, spec)
 

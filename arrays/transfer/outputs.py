@@ -10,6 +10,7 @@ from arrays.mapping import save_levels, weights_from_conductance
 from arrays.pwl import write_pwl
 from arrays.readout import frame_to_map
 from arrays.transfer.layer import TRANSFER_COLUMNS, LayerTransfer
+from compact_models.capabilities import ngspice_info
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 
 
@@ -56,6 +57,6 @@ def write_transfer(out: Path, layer: LayerTransfer, weights: str) -> dict:
     atomic_write_csv(out / "transfer.csv", layer.cells[TRANSFER_COLUMNS])
     write_pwl(layer.result.phases, layer.result.netlists, out / "pwl")
     figures = write_figures(out, layer)
-    summary = {"transfer": dict(layer.summary, weights=weights, pwl="pwl/", figures=figures)}
+    summary = {"transfer": dict(layer.summary, weights=weights, pwl="pwl/", figures=figures), "simulator": ngspice_info()}
     atomic_write_json(out / "summary.json", summary)
     return summary

@@ -117,7 +117,7 @@ def test_every_choice_that_moves_a_headline_number_is_a_flag_that_changes_the_st
                              "--spike-width-ms", "0.5", "--spike-edge-us", "20", "--sigma-nS", "1.06")
     for flag, value in (("--max-passes", "3"), ("--zero-state", "g1"), ("--threshold-percentile", "99.9"),
                         ("--spike-width-ms", "0.8"), ("--spike-edge-us", "50"), ("--sigma-nS", "0.5"),
-                        ("--reset-sigma-nS", "0")):
+                        ("--reset-sigma-nS", "0"), ("--engine", "nodal")):
         assert config(flag, value) != default, flag
 
 

@@ -1,0 +1,167 @@
+"""The write regime by nodal analysis: a write transient's switch states and energy without ngspice.
+
+A transfer's outcome is decided by each cell's stack voltage against its switches' thresholds, and
+the stacks' 0.1 fF capacitors settle within nanoseconds against pulses of microseconds to
+milliseconds: at every instant of a write the array is at DC. So a phase is solved by the nodal
+engine (`arrays.nodal`) at the corners of its PWL sources and, on their ramps, at the time points
+ngspice would take (a pulse width over `arrays.writes.POINTS_PER_PULSE`). At each point the switches
+follow ngspice's ``SW`` rule against their state at the previous point (close above VT + VH, open below
+VT - VH) until the states and the voltages agree, as ngspice's Newton loop does at a time point.
+
+The result carries the vectors of `arrays.energy.power_vectors`, so the switch replay and the
+programming energy are computed by the same code as for ngspice's transient. ngspice stays the
+reference: the tests compare the switch states of both on both devices and schemes.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from arrays.nodal import NodalArray
+from compact_models.errors import ConvergenceError
+from compact_models.simulator import SimResult
+
+MAX_FIXED_POINT = 50
+"""Switch-state updates at one time point at most before the engine gives up."""
+
+
+class _Switches:
+    """Every switch of every cell: thresholds, conductances in both states, and which are closed."""
+
+    def __init__(self, device, cells):
+        on, off, g_on, closed = [], [], [], []
+        n = device.n_switches
+        ron = np.asarray(device.switch_ron_ohm, dtype=float)
+        for row in cells:
+            for c in row:
+                v_on, v_off = c.thresholds_V(device)
+                on.append(v_on)
+                off.append(v_off)
+                factor = np.ones(n) if c.ron_factor is None else np.asarray(c.ron_factor, dtype=float)
+                g_on.append(c.g_scale / (ron * factor))
+                mask = np.zeros(n, dtype=bool)
+                mask[list(c.closed)] = True
+                closed.append(mask)
+        shape = (len(cells), len(cells[0]), n)
+        self.v_on, self.v_off = np.reshape(on, shape), np.reshape(off, shape)
+        self.g_on, self.g_off = np.reshape(g_on, shape), 1.0 / float(device.roff_ohm)
+        self.closed = np.reshape(closed, shape)
+
+    def conductance_S(self, closed: np.ndarray) -> np.ndarray:
+        return np.where(closed, self.g_on, self.g_off).sum(axis=-1)
+
+    def after(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The states after a point at cell voltages ``v`` (rows x cols), from ``closed`` before it."""
+        v = v[..., None]
+        return np.where(v > self.v_on, True, np.where(v < self.v_off, False, closed))
+
+    def moves(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Per point of ``v`` (points x rows x cols), whether any switch would change from ``closed``."""
+        v = v[..., None]
+        return ((v > self.v_on) & ~closed | (v < self.v_off) & closed).any(axis=(1, 2, 3))
+
+
+def sample_times_s(phase, max_step_s: float) -> np.ndarray:
+    """The time points of ``phase``: every corner of its sources, and points at most ``max_step_s``
+    apart on the intervals where a source ramps (the array is at DC; flat intervals need no point)."""
+    t = np.unique(np.concatenate([np.asarray(w.times, dtype=float) for w in phase.wl + phase.bl]))
+    src = _sources_V(phase, t)
+    pieces = [t[:1]]
+    for k in range(1, len(t)):
+        a, b = t[k - 1], t[k]
+        if np.any(src[:, k] != src[:, k - 1]):
+            inner = int(np.ceil((b - a) / max_step_s - 1e-9))
+            if inner > 1:
+                pieces.append(a + (b - a) * np.arange(1, inner) / inner)
+        pieces.append(t[k: k + 1])
+    return np.concatenate(pieces)
+
+
+def _sources_V(phase, t: np.ndarray) -> np.ndarray:
+    """Wordline then bitline source voltages at times ``t``: (rows + cols) x len(t)."""
+    return np.array([np.interp(t, w.times, w.values) for w in phase.wl + phase.bl])
+
+
+def nodal_transient(device, xbar, cells, phase, max_step_s: float) -> SimResult:
+    """The write transient of ``phase`` from ``cells``, solved point by point by the nodal engine.
+
+    Returns the time points and the vectors of `arrays.energy.power_vectors` (``backend`` "nodal").
+    Consecutive points without a switch change are solved as one batch; a point where switches move
+    is solved again until they settle (`_settle`), and kept as it settled, as ngspice keeps a time
+    point once its Newton loop has converged.
+    """
+    m = xbar.rows
+    t = sample_times_s(phase, max_step_s)
+    src = _sources_V(phase, t)
+    sw = _Switches(device, cells)
+    closed = sw.closed
+    arr = NodalArray.from_cells(device, xbar, cells)
+    out = _Points()
+    k = 0
+    while k < len(t):
+        end = _segment_end(t, src, k)
+        w, b, i = arr.solve_nodes(src[:m, k:end].T, src[m:, k:end].T)
+        moved = np.flatnonzero(sw.moves(closed, w - b))
+        stop = k + (int(moved[0]) + 1 if moved.size else end - k)
+        kept = stop - k - (1 if moved.size else 0)
+        out.add(t[k: k + kept], src[:, k: k + kept], w[:kept], b[:kept], i[:kept])
+        if moved.size:
+            q = stop - 1 - k
+            closed, arr, sol = _settle(sw, arr, closed, (w[q: q + 1], b[q: q + 1], i[q: q + 1]), src[:, stop - 1],
+                                       m, phase.name, t[stop - 1])
+            out.add(t[stop - 1: stop], src[:, stop - 1: stop], *sol)
+        k = stop
+    return out.result(m)
+
+
+def _settle(sw: _Switches, arr, closed, sol, src_e, m, name, t_e):
+    """The switch states at one point, updated until they agree with the voltages they give.
+
+    Each update follows the hysteresis from the states of the update before: a switch that has moved
+    at this point stays moved unless its cell crosses the other threshold (a cell exactly at its
+    threshold, pulled back a little by its own new current, keeps the state it took).
+    """
+    w, b, i = sol
+    state = closed
+    for _ in range(MAX_FIXED_POINT):
+        nxt = sw.after(state, (w - b)[0])
+        if np.array_equal(nxt, state):
+            return state, arr, (w, b, i)
+        state = nxt
+        arr = arr.with_switches(sw.conductance_S(state))
+        w, b, i = arr.solve_nodes(src_e[None, :m], src_e[None, m:])
+    raise ConvergenceError(f"{name}: the switch states at t = {t_e:.6g} s did not settle in {MAX_FIXED_POINT} "
+                           "updates; use --engine spice for this transfer")
+
+
+class _Points:
+    """The solved points in time order: times, sources and node voltages and cell currents."""
+
+    def __init__(self):
+        self.parts = []
+
+    def add(self, t, src, w, b, i):
+        if len(t):
+            self.parts.append((np.asarray(t, dtype=float), np.asarray(src), w, b, i))
+
+    def result(self, m: int) -> SimResult:
+        t, src, vw, vb, cur = (np.concatenate([p[k] for p in self.parts], axis=1 if k == 1 else 0) for k in range(5))
+        n = vw.shape[2]
+        vec = {"time": t}
+        for i in range(m):
+            for j in range(n):
+                vec[f"v(w{i}_{j})"] = vw[:, i, j]
+                vec[f"v(b{i}_{j})"] = vb[:, i, j]
+        for i in range(m):
+            vec[f"v(wl{i})"] = src[i]
+            vec[f"i(vwl{i})"] = -cur[:, i, :].sum(axis=1)  # ngspice's sign: + to - through the source
+        for j in range(n):
+            vec[f"v(bl{j})"] = src[m + j]
+            vec[f"i(vbl{j})"] = cur[:, :, j].sum(axis=1)
+        return SimResult("tran", vec, backend="nodal")
+
+
+def _segment_end(t: np.ndarray, src: np.ndarray, k: int, batch: int = 64) -> int:
+    """End (exclusive) of the batch from point ``k``: up to ``batch`` points, ending after the next
+    point where every source is at 0 V (pulses are solved one after the other)."""
+    rest = np.flatnonzero(~src[:, k + 1: k + batch].any(axis=0))
+    return min(len(t), k + 1 + (int(rest[0]) + 1 if rest.size else batch - 1))
