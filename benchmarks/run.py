@@ -12,6 +12,8 @@ Measures, on this machine, against the targets of the speed issue (2 cores):
   its switch states against ngspice's in `transfer_nodal_same_states`, the speed-up of the medians in
   `spice_over_nodal_transfer`);
 * the throughput of two processes against one on multi-image transient runs;
+* a sweep of 100 Monte Carlo points (`arrays.sweep`'s API, transfers by the nodal write engine,
+  1 000 test images through each point's array; one run);
 * the growth of resident memory over 500 consecutive 24 x 24 inference transients in one process
   through the ngspice shared library;
 * the version and capabilities of ngspice (`ngspice_version`, `ngspice`: KLU, OSDI).
@@ -49,6 +51,7 @@ TARGETS = {
     "half_bias_over_fast": (">=", 4.0),
     "parallel_speedup_2_jobs": (">=", 1.7),
     "full_test_set_s": ("<=", 30.0),
+    "sweep_100_points_s": ("<=", 300.0),
     "rss_growth_MB": ("<", 50.0),
 }
 
@@ -87,6 +90,7 @@ def run(mnist_dir, quick: bool, say) -> dict:
     from arrays.transfer import TransferSpec, transfer_layer
     from compact_models.capabilities import ngspice_info
     from compact_models.parallel import Parallelism, run_parallel
+    from power.sweep import SweepConfig, run_sweep
     from snn.data import load_mnist
     from snn.infer import run_inference
     from snn.inference import bitline_step_currents, classify
@@ -159,6 +163,13 @@ def run(mnist_dir, quick: bool, say) -> dict:
         t1.append(_timed(run_parallel, tasks, 1)[1])
         t2.append(_timed(run_parallel, tasks, 2)[1])
     r["parallel_speedup_2_jobs"] = min(t1) / min(t2)
+
+    say("a sweep of 100 Monte Carlo points (4 write-error sigmas x 25 seeds), transfers by the nodal engine, "
+        "1 000 test images each")
+    cfg = SweepConfig(parameter="sigma_nS", values=(0.5, 1.06, 2.0, 4.0), seeds=25, n_images=min(1000, len(data.test_y)),
+                      engine="nodal")
+    sweep, r["sweep_100_points_s"] = _timed(run_sweep, cfg, data, Parallelism.resolve())
+    r["sweep_100_points_accuracy_mean"] = float(sweep[sweep.metric == "accuracy"].value.mean())
 
     n = 100 if quick else 500
     say(f"{n} consecutive 24 x 24 inference transients in this process (shared library)")

@@ -177,6 +177,12 @@ def complete_deck(netlist: str, analysis: str, save: Sequence[str] | None, optio
     return "\n".join(lines) + "\n"
 
 
+SPICEINIT = "set num_threads=1\n"
+"""Said to every ngspice before its circuit: one OpenMP thread. Debian's ngspice 46 sets eight in its
+spinit, and on two busy cores the threads made a small deck 5 to 10 times slower; the toolkit
+parallelises with processes instead. Read from ``.spiceinit`` in the subprocess's folder."""
+
+
 class _SharedBackend:
     """PySpice's cffi binding to libngspice, with our own output handling."""
 
@@ -195,6 +201,7 @@ class _SharedBackend:
             raise SimulatorNotFoundError(f"{lib} was loaded but is not libngspice ({exc}); point NGSPICE_LIBRARY_PATH "
                                          "at the ngspice shared library (libngspice.so) or unset it") from None
         self.version = getattr(self.ng, "_ngspice_version", None)
+        self.ng.command(SPICEINIT.strip())
 
     @classmethod
     def get(cls) -> "_SharedBackend":
@@ -360,6 +367,7 @@ def _run_subprocess(deck: str, kind: str, timeout_s: float | None) -> SimResult:
         cir = Path(tmp) / "deck.cir"
         raw = Path(tmp) / "out.raw"
         cir.write_text(deck)
+        (Path(tmp) / ".spiceinit").write_text(SPICEINIT)
         proc = subprocess.Popen([exe, "-b", "-r", str(raw), str(cir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, cwd=tmp)
         with _LIVE_LOCK:

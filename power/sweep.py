@@ -159,7 +159,8 @@ def run_sweep(cfg: SweepConfig = SweepConfig(), data=None, parallelism: Parallel
     done = {p: state.load(_point_name(p)) for p in points}
     todo = [p for p in points if done[p] is None]
     if todo:
-        say(f"{len(todo)} sweep points ({len(points) - len(todo)} already done): transfer in ngspice, "
+        who = "ngspice" if cfg.engine == "spice" else "the nodal engine"
+        say(f"{len(todo)} sweep points ({len(points) - len(todo)} already done): transfer by {who}, "
             f"{cfg.n_images} images by the nodal engine each")
         kw = {"processes": parallelism.processes_per_task(len(todo))}
         tasks = [(run_point, (levels, hidden, labels, cfg, v, s), kw) for v, s in todo]
