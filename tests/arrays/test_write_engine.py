@@ -13,7 +13,7 @@ import pytest
 
 from arrays.netlist import CrossbarParams
 from arrays.programming import transfer_states
-from arrays.schemes import TransferConfig, train_fast_phase, train_half_bias_phase
+from arrays.schemes import TransferConfig, fast_phase, train_fast_phase, train_half_bias_phase
 from arrays.state import ArrayState
 from arrays.write_engine import nodal_transient, sample_times_s
 from arrays.writes import phase_max_step, run_phase
@@ -71,16 +71,28 @@ def test_ht_rram_half_bias_same_states_as_ngspice():
 
 @pytest.mark.slow
 def test_ht_rram_fast_transfer_same_states_as_ngspice_24x24_10_ohm_and_verify():
-    _assert_same(_both(HTRRAMParams(), _targets(24, seed=2), _xbar(24, 10.0), "fast", passes=2))
+    """Eight written wordlines; the second pass resets and rewrites the cells the first left outside 2 nS."""
+    _assert_same(_both(HTRRAMParams(), _targets(24, seed=2, rows=8), _xbar(24, 10.0), "fast", passes=2))
 
 
 @pytest.mark.slow
 def test_ht_rram_fast_transfer_same_states_as_ngspice_64x64():
-    """One written wordline of a 64 x 64 array with three states on it: 64-cell lines, the other
-    4 032 cells half-selected."""
+    """One pulse into a 64 x 64 array: state 5 into half of its first wordline, 64-cell lines, the
+    other 4 032 cells half-selected."""
+    device, xbar = HTRRAMParams(), _xbar(64, 1.0)
     targets = np.zeros((64, 64), dtype=int)
-    targets[0] = np.random.default_rng(5).choice([0, 2, 5, 8], 64)
-    _assert_same(_both(HTRRAMParams(), targets, _xbar(64, 1.0), "fast"))
+    targets[0] = np.random.default_rng(5).choice([0, 5], 64)
+    # The write transient alone: ngspice's read-out of 4 096 cells takes a minute (the nodal engine's
+    # read-out is held to it on 64 x 64 arrays in test_nodal.py).
+    runs = {}
+    for engine in ("spice", "nodal"):
+        state = ArrayState.fresh(device, xbar)
+        phase = fast_phase(state, targets, targets > 0, TransferConfig(), "pass1")
+        runs[engine] = (run_phase(state, phase, engine=engine)[1], state.cells)
+    (e_spice, c_spice), (e_nodal, c_nodal) = runs["spice"], runs["nodal"]
+    assert [[c.closed for c in row] for row in c_nodal] == [[c.closed for c in row] for row in c_spice]
+    assert sum(bool(c.closed) for c in c_spice[0]) == np.count_nonzero(targets)
+    assert e_nodal["sources_J"] == pytest.approx(e_spice["sources_J"], rel=ENERGY_REL_TOL)
 
 
 @pytest.mark.slow
@@ -127,8 +139,6 @@ def test_hfoxsy_trains_differ_from_ngspice_only_on_a_knife_edge(scheme, r, size)
 
 def test_sample_times_follow_ramps_and_skip_plateaus():
     """Time points: every source corner, and on ramps no further apart than the step."""
-    from arrays.schemes import fast_phase
-
     device = HTRRAMParams()
     xbar = _xbar(4, 1.0)
     state = ArrayState.fresh(device, xbar)
