@@ -192,8 +192,10 @@ POINTS_PER_PULSE = 16
 """The write transients' maximum step is a pulse width over this. The switch states need only the
 breakpoints that pin every corner of the PWL sources (a quarter pulse gives the same states); the
 programming energy (`arrays.energy.write_energy`) needs more. Against 64 points per pulse, 16 give the
-energies within 1.2 % (8: 3.6 %, 4: 4 % and the half-selected share off by 4 %); a 24 x 24 fast
-transfer then takes 1.7 times as long as with 4 (`tests/arrays/test_transfer.py` holds the comparison)."""
+energies of a small verified transfer within 1.2 % on ngspice 39 and 3.2 % on ngspice 46, whose step
+control adds fewer points of its own (8: 3.6 % on 39; 24 would be within 2 % on 46, at a quarter more
+time); the QT layer's transfer within 0.25 % of 32 points. A 24 x 24 fast transfer takes 1.7 times as
+long as with 4 (`tests/arrays/test_transfer.py` holds the comparison)."""
 
 
 def phase_max_step(phase: Phase) -> float:

@@ -88,8 +88,8 @@ def _rss_MB() -> float:
 def run(mnist_dir, quick: bool, say) -> dict:
     from arrays.nodal import NodalArray
     from arrays.transfer import TransferSpec, transfer_layer
-    from compact_models.capabilities import ngspice_info
     from compact_models.parallel import Parallelism, run_parallel
+    from compact_models.simulator import ngspice_info
     from power.sweep import SweepConfig, run_sweep
     from snn.data import load_mnist
     from snn.infer import run_inference

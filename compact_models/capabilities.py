@@ -1,4 +1,5 @@
-"""What the ngspice on this machine is and can do: its version, KLU and OSDI, for every run's summary.
+"""What the ngspice on this machine is and can do: its version, KLU and OSDI (`build_info`; every run's
+summary records it with the backends that work, `compact_models.simulator.ngspice_info`).
 
 Results can depend on the simulator's version (its solver, its defaults), so each run records it.
 The banner of ``ngspice --version`` names the version and a KLU build ("Compiled with KLU Direct
@@ -8,21 +9,27 @@ without it do not know.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from compact_models.simulator import _ngspice_binary, available_backends
-
 PROBE_TIMEOUT_S = 20.0
 
 
+def ngspice_binary() -> str | None:
+    """The ``ngspice`` program: ``NGSPICE_BINARY``, else the one on PATH; None when there is none."""
+    exe = os.environ.get("NGSPICE_BINARY") or shutil.which("ngspice")
+    return exe if exe and os.path.exists(exe) else None
+
+
 @functools.lru_cache(maxsize=1)
-def ngspice_info() -> dict:
-    """``{"version", "klu", "osdi", "backends"}`` of the ngspice found here (version None when none is)."""
-    exe = _ngspice_binary()
-    info = {"version": None, "klu": False, "osdi": False, "backends": available_backends()}
+def build_info() -> dict:
+    """``{"version", "klu", "osdi"}`` of the ``ngspice`` program (the shared library is the same build)."""
+    exe = ngspice_binary()
+    info = {"version": None, "klu": False, "osdi": False}
     if exe is None:
         return info
     banner = _output([exe, "--version"])

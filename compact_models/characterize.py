@@ -8,10 +8,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from compact_models.capabilities import ngspice_info
 from compact_models.cli import add_common_arguments, add_overwrite_argument, prepare_out_dir, run_guarded, setup_logging, timestamped
 from compact_models.devices import DEVICES
 from compact_models.protocols import DEFAULT_CYCLES, PROTOCOLS
+from compact_models.simulator import ngspice_info
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -28,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from compact_models.capabilities import build_info, ngspice_binary
 from compact_models.errors import (
     ConvergenceError,
     NetlistError,
@@ -343,11 +343,6 @@ def _find_libngspice() -> str | None:
     return found
 
 
-def _ngspice_binary() -> str | None:
-    exe = os.environ.get("NGSPICE_BINARY") or shutil.which("ngspice")
-    return exe if exe and os.path.exists(exe) else None
-
-
 _LIVE: set = set()
 _LIVE_LOCK = threading.Lock()
 
@@ -360,7 +355,7 @@ def stop_subprocesses() -> None:
 
 
 def _run_subprocess(deck: str, kind: str, timeout_s: float | None) -> SimResult:
-    exe = _ngspice_binary()
+    exe = ngspice_binary()
     if exe is None:
         raise SimulatorNotFoundError(f"the ngspice program is not on PATH; {INSTALL_HINT}")
     with tempfile.TemporaryDirectory(prefix="rram-ngspice-") as tmp:
@@ -442,7 +437,7 @@ def _resolve_backend(backend: str) -> str:
         _SharedBackend.get()
         return "shared"
     except SimulatorNotFoundError:
-        if _ngspice_binary() is not None:
+        if ngspice_binary() is not None:
             return "subprocess"
         raise
 
@@ -463,12 +458,25 @@ def run(
     ngspice is missing.
     """
     kind = analysis.strip().lstrip(".").split()[0].lower()
+    if _has_klu():
+        options = f"{options.strip()}\n.options klu".strip()
     deck = complete_deck(netlist, analysis, save, options)
     chosen = _resolve_backend(backend)
     logger.debug("running %s analysis with the %s backend (%d lines)", kind, chosen, deck.count("\n"))
     if chosen == "shared":
         return _SharedBackend.get().run(deck, kind)
     return _run_subprocess(deck, kind, timeout_s)
+
+
+def _has_klu() -> bool:
+    """Whether this ngspice was built with KLU: it factorises the arrays' sparse matrices about 1.5 times
+    as fast as the default Sparse 1.3 (a 24 x 24 fast transfer: 7.0 s against 10.8 s), same results."""
+    return build_info()["klu"]
+
+
+def ngspice_info() -> dict:
+    """``{"version", "klu", "osdi", "backends"}`` of the ngspice here, as every run's summary records it."""
+    return dict(build_info(), backends=available_backends())
 
 
 def available_backends() -> list[str]:
@@ -479,6 +487,6 @@ def available_backends() -> list[str]:
         found.append("shared")
     except SimulatorNotFoundError:
         pass
-    if _ngspice_binary() is not None:
+    if ngspice_binary() is not None:
         found.append("subprocess")
     return found

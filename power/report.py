@@ -5,9 +5,9 @@ from pathlib import Path
 
 from arrays.pwl import write_pwl
 from arrays.transfer import write_figures, write_layer_tables
-from compact_models.capabilities import ngspice_info
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
 from compact_models.plots import panel_letters
+from compact_models.simulator import ngspice_info
 from power.plots import plot_output_currents, plot_power_per_class, plot_power_trace, plot_wordline_power
 from power.study import LABELS, StudyResult
 from snn.inference import spike_V, write_spike_pwl

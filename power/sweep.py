@@ -29,7 +29,6 @@ from arrays.nodal import NodalArray
 from arrays.programming import ENGINES
 from arrays.transfer import TransferSpec, transfer_layer
 from compact_models.base import DeviceVariation
-from compact_models.capabilities import ngspice_info
 from compact_models.cli import (
     add_common_arguments,
     add_overwrite_argument,
@@ -45,6 +44,7 @@ from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
 from compact_models.plots import panel_letters
+from compact_models.simulator import ngspice_info
 from compact_models.store import RunState, spec_fields
 from power.integrator import quasi_static_power_nW
 from power.plots import plot_sweep_metric

@@ -4,11 +4,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-have_lib() { ldconfig -p 2>/dev/null | grep -q 'libngspice\.so' || ls /usr/lib/*/libngspice.so* /usr/lib/libngspice.so* >/dev/null 2>&1; }
+# (grep without -q reads all of ldconfig's output: under pipefail an early exit would fail the pipe)
+have_lib() { ldconfig -p 2>/dev/null | grep 'libngspice\.so' >/dev/null || compgen -G '/usr/lib/*/libngspice.so*' >/dev/null || compgen -G '/usr/lib/libngspice.so*' >/dev/null; }
 missing=()
 command -v ngspice >/dev/null 2>&1 || missing+=(ngspice)
 have_lib || missing+=(libngspice0)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+
+# Debian 12's own ngspice is 39 (no KLU, no OSDI); its backports suite has 46. Take that one unless
+# RRAM_COSIM_SYSTEM_NGSPICE=1 (the toolkit runs on 39 too, with the same results).
+ngspice_major() { ngspice --version 2>/dev/null | sed -n 's/.*ngspice-\([0-9]*\).*/\1/p' | head -1; }
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+backports=""
+if [ "$codename" = "bookworm" ] && [ "${RRAM_COSIM_SYSTEM_NGSPICE:-0}" != "1" ] && command -v apt-get >/dev/null 2>&1; then
+  major=$(ngspice_major)
+  if [ -z "$major" ] || [ "$major" -lt 42 ]; then
+    backports="bookworm-backports"
+    others=()
+    for p in "${missing[@]}"; do [ "$p" = ngspice ] || [ "$p" = libngspice0 ] || others+=("$p"); done
+    missing=(ngspice libngspice0 "${others[@]}")
+  fi
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
@@ -19,9 +35,29 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
       fi
     fi
-    echo "setup: installing ${missing[*]} with apt-get" >&2
+    if [ -n "$backports" ]; then
+      if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        echo "setup: adding Debian's bookworm-backports suite (/etc/apt/sources.list.d/rram-cosim-backports.sources) for ngspice 46" >&2
+        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+          $SUDO tee /etc/apt/sources.list.d/rram-cosim-backports.sources >/dev/null
+      fi
+    fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ -n "$backports" ]; then
+      echo "setup: installing ngspice 46 and libngspice0 from bookworm-backports (Debian 12's own is 39: no KLU, no OSDI; RRAM_COSIM_SYSTEM_NGSPICE=1 keeps it)" >&2
+      if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports ngspice libngspice0 >/dev/null; then
+        echo "setup: bookworm-backports is not reachable; installing Debian 12's own ngspice instead" >&2
+        backports=""
+      fi
+    fi
+    rest=()
+    for p in "${missing[@]}"; do
+      if [ -n "$p" ] && { [ -z "$backports" ] || { [ "$p" != ngspice ] && [ "$p" != libngspice0 ]; }; }; then rest+=("$p"); fi
+    done
+    if [ ${#rest[@]} -gt 0 ]; then
+      echo "setup: installing ${rest[*]} with apt-get" >&2
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${rest[@]}" >/dev/null
+    fi
   else
     echo "error: ${missing[*]} missing and this system has no apt-get." >&2
     echo "  Install ngspice with its shared library yourself (conda: 'conda install -c conda-forge ngspice ngspice-lib';" >&2

@@ -20,7 +20,6 @@ import pandas as pd
 from arrays.mapping import save_levels
 from arrays.nodal import NodalArray
 from arrays.transfer import TRANSFER_COLUMNS, TransferSpec, transfer_layer, write_figures
-from compact_models.capabilities import ngspice_info
 from compact_models.cli import (
     add_common_arguments,
     add_overwrite_argument,
@@ -36,6 +35,7 @@ from compact_models.devices import DEVICES
 from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
+from compact_models.simulator import ngspice_info
 from compact_models.store import RunState, spec_fields
 from snn import plots
 from snn.data import images_per_class as pick

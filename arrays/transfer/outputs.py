@@ -10,8 +10,8 @@ from arrays.mapping import save_levels, weights_from_conductance
 from arrays.pwl import write_pwl
 from arrays.readout import frame_to_map
 from arrays.transfer.layer import TRANSFER_COLUMNS, LayerTransfer
-from compact_models.capabilities import ngspice_info
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure
+from compact_models.simulator import ngspice_info
 
 
 def write_figures(out: Path, layer: LayerTransfer) -> list:
