@@ -45,6 +45,12 @@ def test_programming_error_sweep_reports_every_metric_and_resumes(mnist_dir, tmp
     dask_out = tmp_path / "dask"
     assert main(args[:-1] + [str(dask_out), "--backend", "dask", "--jobs", "2"]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(dask_out / "sweep.csv"), long)
+    # Transfers by the nodal write engine: the same switch states as ngspice's (HT-RRAM), so the same
+    # table to the read-outs' agreement (1e-4), and the summary says who transferred.
+    nodal_out = tmp_path / "nodal"
+    assert main(args[:-1] + [str(nodal_out), "--engine", "nodal"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(nodal_out / "sweep.csv"), long, rtol=1e-4)
+    assert json.loads((nodal_out / "summary.json").read_text())["engine"].startswith("transfer: nodal")
 
 
 def test_summary_has_mean_and_std_per_value():
