@@ -19,7 +19,7 @@ from arrays.netlist import (
     live_switch_map,
     selector_drivers,
 )
-from compact_models import simulator
+from compact_models import osdi, simulator
 
 READ_OPTIONS = ".options reltol=1e-6"
 """ngspice's default reltol (1e-3) ends a DC point's Newton iterations while a strongly coupled array
@@ -42,7 +42,8 @@ def read_conductance_S(device, xbar: CrossbarParams, cells, backend: str = "auto
     lo = np.full(xbar.shape, min(0.0, v))
     hi = np.full(xbar.shape, max(0.0, v))
     net = device_array_netlist(device, xbar, cells, None, ["0"] * xbar.cols, title="read-out",
-                               drivers=selector_drivers(xbar, v), live=live_switch_map(device, cells, lo, hi))
+                               drivers=selector_drivers(xbar, v), live=live_switch_map(device, cells, lo, hi),
+                               compiled=osdi.usable())
     save = [f"i(vbl{j})" for j in range(xbar.cols)]
     res = simulator.run(net, f".dc vsel 0 {xbar.rows - 1} 1", save=save, backend=backend, options=READ_OPTIONS)
     return np.array([res[f"i(vbl{j})"] for j in range(xbar.cols)]).T / device.read_V

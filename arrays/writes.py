@@ -17,7 +17,7 @@ from arrays.netlist import device_array_netlist, live_switch_map
 from arrays.schemes import Phase
 from arrays.state import ArrayState
 from arrays.write_engine import nodal_transient
-from compact_models import simulator
+from compact_models import osdi, simulator
 from compact_models.base import live_switches, switch_states_after
 
 logger = logging.getLogger(__name__)
@@ -75,14 +75,17 @@ def _simulate_phase(state: ArrayState, cells: list, phase: Phase, backend: str, 
     save = power_vectors(xbar)
     step = phase_max_step(phase)
     while True:
-        net = device_array_netlist(state.device, xbar, cells, [w.pwl() for w in phase.wl],
-                                   [w.pwl() for w in phase.bl], title=phase.name, live=live)
-        res = simulator.run(net, f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save, backend=backend)
+        def netlist(compiled):
+            return device_array_netlist(state.device, xbar, cells, [w.pwl() for w in phase.wl],
+                                        [w.pwl() for w in phase.bl], title=phase.name, live=live, compiled=compiled)
+        res = simulator.run(netlist(osdi.usable()), f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save,
+                            backend=backend)
         v = _cell_voltages(res, xbar)
         missed = [(i, j) for (i, j), vc in v.items() if live[i][j] is not None
                   and not set(live_switches(state.device, cells[i][j], vc.min(), vc.max())) <= set(live[i][j])]
         if not missed:
-            return v, net, write_energy(res, phase, xbar)
+            # The netlist kept with the results has the B-sources: it runs in any ngspice.
+            return v, netlist(False), write_energy(res, phase, xbar)
         logger.warning("%s: %d cells reached a frozen switch; simulating them again with every switch live",
                        phase.name, len(missed))
         for i, j in missed:

@@ -180,24 +180,32 @@ class SwitchDeviceMixin:
         """Stack voltage below which each switch opens (VT - VH), V."""
         return self.switch_vt_V - self.switch_vh_V
 
-    def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str, live=None, linear: bool = False) -> tuple:
+    def cell_lines(self, cell: SwitchCell, name: str, te: str, be: str, live=None, linear: bool = False,
+                   compiled: bool = False) -> tuple:
         """Netlist lines of one cell between ``te`` and ``be``, and the ``.model`` lines it alone needs.
 
         ``live`` lists the switches (0-based) that may move; the others are frozen into one linear
         resistor of their conductance in their present state, which is exactly what a switch that
         does not move is (None: every switch is live). ``linear`` puts the areas' resistors at their
         zero-bias value, for cells that stay within microvolts of 0 V (`zero_bias_deviation` bounds
-        the error). Cells without per-device deviations share the models of `shared_model_lines`.
+        the error). ``compiled`` puts the areas' laws as the compiled Verilog-A devices of
+        `osdi_area_lines` (their ``.model`` lines: `osdi_model_lines`) instead of B-sources. Cells without
+        per-device deviations share the models of `shared_model_lines`.
         """
         a, b, c = f"{name}_a", f"{name}_b", f"{name}_c"
         rc = f"{max(self.rc_ohm, 1e-3):.6g}"
         live = range(self.n_switches) if live is None else sorted(live)
         frozen = sorted(set(range(self.n_switches)) - set(live))
         lines = [f"R{name}t {te} {a} {rc}"]
-        lines += self.switching_area_lines(name, a, b, linear=linear, scale=cell.area_scale)
+        if compiled and not linear:
+            switching, insulator = self.osdi_area_lines(name, a, b, c, scale=cell.area_scale)
+        else:
+            switching = self.switching_area_lines(name, a, b, linear=linear, scale=cell.area_scale)
+            insulator = self.insulator_area_lines(name, b, c, linear=linear)
+        lines += switching
         if frozen:
             lines.append(f"R{name}w {a} {b} {1.0 / cell.switch_conductance_S(self, frozen):.12g}")
-        lines += self.insulator_area_lines(name, b, c, linear=linear)
+        lines += insulator
         lines.append(f"R{name}b {c} {be} {rc}")
         closed = set(cell.closed)
         models = []

@@ -85,7 +85,8 @@ class Device(Protocol):
     def closed_for_level(self, level: int) -> tuple:
         """Switches closed in state ``level`` when written from reset."""
 
-    def cell_lines(self, cell, name: str, te: str, be: str, live=None, linear: bool = False) -> tuple:
+    def cell_lines(self, cell, name: str, te: str, be: str, live=None, linear: bool = False,
+                   compiled: bool = False) -> tuple:
         """Netlist lines of one cell and the ``.model`` lines it alone needs."""
 
     def shared_model_lines(self) -> list:

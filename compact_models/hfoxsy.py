@@ -198,6 +198,17 @@ class HfOxSyParams(SwitchDeviceMixin):
         """Ri and Ci across the insulator area (linear already)."""
         return [f"R{name}i {b} {c} {self.ri_ohm:.6g}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
 
+    def osdi_area_lines(self, name: str, a: str, b: str, c: str, scale: float = 1.0) -> tuple:
+        """(switching area, insulator area): the switching area as the compiled Verilog-A
+        ``rram_quintic_area`` (`compact_models.osdi`) with Cs; Ri and Ci as they are (linear)."""
+        return ([f"N{name}g {a} {b} {self.model_prefix}_gs scale={scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"],
+                self.insulator_area_lines(name, b, c))
+
+    def osdi_model_lines(self) -> list:
+        """The ``.model`` line of `osdi_area_lines`."""
+        return [f".model {self.model_prefix}_gs rram_quintic_area g={self.g_min_uS * 1e-6:.15g} "
+                f"g5={self.g_programming_uS * 1e-6:.15g}"]
+
     def noise_lines(self, name: str, control_node: str) -> list:
         """A B-source adding V(control_node) siemens of conductance across the cell's switching area."""
         a, b = f"{name}_a", f"{name}_b"

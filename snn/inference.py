@@ -26,7 +26,7 @@ import numpy as np
 
 from arrays.netlist import CrossbarParams, device_array_netlist
 from arrays.nodal import quiet_rows
-from compact_models import simulator
+from compact_models import osdi, simulator
 from compact_models.waveforms import pwl_text
 
 MODES = ("transient", "quasi-static")
@@ -116,7 +116,7 @@ def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, m
     if mode == "transient":
         specs = spike_pwl(_pad(spikes, xbar.rows), spike_V(device), timing)
         net = device_array_netlist(device, xbar, cells, specs, ["0"] * xbar.cols, title="inference", static=True,
-                                   linear_rows=quiet)
+                                   linear_rows=quiet, compiled=osdi.usable())
         step = timing.pulse_s / 2
         return net, f".tran {step:.6g} {steps * timing.step_s:.9g} 0 {step:.6g}"
     if mode == "quasi-static":
@@ -125,7 +125,7 @@ def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, m
             terms = [f"((abs(V(sel)-{k})<0.5) ? {spike_V(device):.9g} : 0)" for k in np.flatnonzero(points[:, i])]
             drivers.append(f"Bwl{i} wl{i} 0 V={' + '.join(terms) if terms else '0'}")
         net = device_array_netlist(device, xbar, cells, None, ["0"] * xbar.cols, title="inference (quasi-static)",
-                                   drivers=drivers, static=True, linear_rows=quiet)
+                                   drivers=drivers, static=True, linear_rows=quiet, compiled=osdi.usable())
         return net, f".dc vsel 0 {len(points) - 1} 1"
     from compact_models.errors import ParameterError
 
