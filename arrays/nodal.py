@@ -33,6 +33,9 @@ from compact_models.errors import ConvergenceError, ParameterError
 
 WEAK_COUPLING = 0.05
 """Below this line loading (V of line drop per V of read) the lines are solved in closed form."""
+CELL_NEWTON_STEPS = 100
+"""Steps the closed-form lines' iteration may add for the cells' own Newton steps, which it takes in
+the same loop (each cell solve had this many of its own when the two loops were nested)."""
 REFACTOR_RATIO = 0.3
 """The chord iteration factorises its Jacobian again when an update shrinks by less than this."""
 
@@ -53,11 +56,7 @@ class NodalArray:
         self.area_scale = np.ones(xbar.shape) if area_scale is None else np.asarray(area_scale, dtype=float)
         self.rc2 = 2.0 * float(device.rc_ohm)
         self.r_c, self.r_wl, self.r_bl = (_resistance(x) for x in (xbar.r_contact_ohm, xbar.r_wire_wl_ohm, xbar.r_wire_bl_ohm))
-        switching, insulator = device.area_laws()
-        scale = self.area_scale
-        self.g_s = lambda v: scale * switching.conductance_S(v)
-        self.i_i, self.g_i = insulator.current_A, insulator.conductance_S
-        self._switching, self._insulator = switching, insulator
+        self._switching, self._insulator = device.area_laws()
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
         self._split = self._split[:, 0] / v_ref[0]  # internal voltages per volt at the read: the next guesses
@@ -95,7 +94,9 @@ class NodalArray:
     def _cells(self, v, guess, tol_V: float = 1e-13, max_iter: int = 100):
         """Currents, internal voltages (v_switching, v_insulator) and dI/dV of cells at stack voltages ``v``."""
         if guess is None:
-            g0_s, g0_i = self.g_sw + self.g_s(np.zeros(self.g_sw.shape)), self.g_i(np.zeros(1))
+            zero = np.zeros(self.g_sw.shape)
+            g0_s = self.g_sw + self.area_scale * self._switching.conductance_S(zero)
+            g0_i = self._insulator.conductance_S(zero)
             r_total = 1 / g0_s + 1 / g0_i + self.rc2
             guess = np.stack([v / (g0_s * r_total), v / (g0_i * r_total)])
         split = guess
@@ -174,14 +175,15 @@ class NodalArray:
         # One Newton step inside the cells per update of the lines: both converge together.
         v = applied.copy()
         split = self._split[:, None] * v[None]
-        for _ in range(max_iter + 100):
+        steps = max_iter + CELL_NEWTON_STEPS
+        for _ in range(steps):
             current, split, step, _ = self._cell_step(v, split)
             wl, bl = self._line_offsets(current)
             dv = v - applied - (wl - bl)
             v = v - dv
             if max(step, float(np.max(np.abs(dv)))) < tol_V:
                 return wl_V[:, :, None] + wl, bl_V[:, None, :] + bl, current
-        raise self._diverged(max_iter, dv)
+        raise self._diverged(steps, dv)
 
     def _solve_sparse(self, wl_V, bl_V, tol_V, max_iter):
         """Chord Newton on the full nodal system, its Jacobian at the read factorised once (scipy.sparse).

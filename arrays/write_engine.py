@@ -30,14 +30,12 @@ class _Switches:
     def __init__(self, device, cells):
         on, off, g_on, closed = [], [], [], []
         n = device.n_switches
-        ron = np.asarray(device.switch_ron_ohm, dtype=float)
         for row in cells:
             for c in row:
                 v_on, v_off = c.thresholds_V(device)
                 on.append(v_on)
                 off.append(v_off)
-                factor = np.ones(n) if c.ron_factor is None else np.asarray(c.ron_factor, dtype=float)
-                g_on.append(c.g_scale / (ron * factor))
+                g_on.append(c.on_conductances_S(device))
                 mask = np.zeros(n, dtype=bool)
                 mask[list(c.closed)] = True
                 closed.append(mask)

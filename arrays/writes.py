@@ -42,13 +42,9 @@ def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bo
     Returns the netlist of the whole phase and its energy (`arrays.energy.write_energy`).
     """
     if engine == "nodal":
-        lo, hi = phase_reach_V(phase)
-        live = live_switch_map(state.device, state.cells, lo, hi) if freeze else None
-        net = device_array_netlist(state.device, state.xbar, state.cells, [w.pwl() for w in phase.wl],
-                                   [w.pwl() for w in phase.bl], title=phase.name, live=live)
+        net = _kept_netlist(state, state.cells, phase, freeze)
         res = nodal_transient(state.device, state.xbar, state.cells, phase, phase_max_step(phase))
-        v = _cell_voltages(res, state.xbar)
-        state.cells = _states_after(state.device, state.cells, v)
+        state.cells = _states_after(state.device, state.cells, _cell_voltages(res, state.xbar))
         return net, write_energy(res, phase, state.xbar)
     split = processes > 1 and backend != "shared" and "subprocess" in simulator.available_backends()
     parts = split_phase(phase, processes) if split else [phase]
@@ -58,10 +54,20 @@ def run_phase(state: ArrayState, phase: Phase, backend: str = "auto", freeze: bo
         return net, energy
     start = state.cells
     state.cells, energy = run_parts(state, parts, freeze)
+    return _kept_netlist(state, start, phase, freeze), energy
+
+
+def _netlist(state: ArrayState, cells: list, phase: Phase, live, compiled: bool = False) -> str:
+    """The netlist of ``phase``'s transient from ``cells``, switches ``live`` as `device_array_netlist` takes them."""
+    return device_array_netlist(state.device, state.xbar, cells, [w.pwl() for w in phase.wl],
+                                [w.pwl() for w in phase.bl], title=phase.name, live=live, compiled=compiled)
+
+
+def _kept_netlist(state: ArrayState, cells: list, phase: Phase, freeze: bool) -> str:
+    """The netlist kept with the results: the whole phase from ``cells``, the switches its sources can
+    reach live (all with ``freeze`` False), the areas as B-sources so that it runs in any ngspice."""
     lo, hi = phase_reach_V(phase)
-    live = live_switch_map(state.device, start, lo, hi) if freeze else None
-    return device_array_netlist(state.device, state.xbar, start, [w.pwl() for w in phase.wl],
-                                [w.pwl() for w in phase.bl], title=phase.name, live=live), energy
+    return _netlist(state, cells, phase, live_switch_map(state.device, cells, lo, hi) if freeze else None)
 
 
 def _simulate_phase(state: ArrayState, cells: list, phase: Phase, backend: str, freeze: bool) -> tuple:
@@ -75,17 +81,14 @@ def _simulate_phase(state: ArrayState, cells: list, phase: Phase, backend: str, 
     save = power_vectors(xbar)
     step = phase_max_step(phase)
     while True:
-        def netlist(compiled):
-            return device_array_netlist(state.device, xbar, cells, [w.pwl() for w in phase.wl],
-                                        [w.pwl() for w in phase.bl], title=phase.name, live=live, compiled=compiled)
-        res = simulator.run(netlist(osdi.usable()), f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save,
-                            backend=backend)
+        res = simulator.run(_netlist(state, cells, phase, live, osdi.usable()),
+                            f".tran {step:.6g} {phase.end_s:.9g} 0 {step:.6g}", save=save, backend=backend)
         v = _cell_voltages(res, xbar)
         missed = [(i, j) for (i, j), vc in v.items() if live[i][j] is not None
                   and not set(live_switches(state.device, cells[i][j], vc.min(), vc.max())) <= set(live[i][j])]
         if not missed:
             # The netlist kept with the results has the B-sources: it runs in any ngspice.
-            return v, netlist(False), write_energy(res, phase, xbar)
+            return v, _netlist(state, cells, phase, live), write_energy(res, phase, xbar)
         logger.warning("%s: %d cells reached a frozen switch; simulating them again with every switch live",
                        phase.name, len(missed))
         for i, j in missed:

@@ -133,14 +133,18 @@ class SwitchCell:
 
         ``which`` limits the sum to those switches (0-based indices); None takes all.
         """
+        g = np.full(params.n_switches, 1.0 / params.roff_ohm)
+        closed = list(self.closed)
+        g[closed] = self.on_conductances_S(params)[closed]
+        return float(g.sum() if which is None else g[list(which)].sum())
+
+    def on_conductances_S(self, params) -> np.ndarray:
+        """Each switch's conductance when closed, with this cell's RON factors and write scale, S."""
         self.check_for(params)
         ron = np.asarray(params.switch_ron_ohm, dtype=float)
         if self.ron_factor is not None:
             ron = ron * np.asarray(self.ron_factor)
-        g = np.full(params.n_switches, 1.0 / params.roff_ohm)
-        closed = list(self.closed)
-        g[closed] = self.g_scale / ron[closed]
-        return float(g.sum() if which is None else g[list(which)].sum())
+        return self.g_scale / ron
 
     def thresholds_V(self, params) -> tuple:
         """(set, reset) thresholds of every switch, V, with this cell's offsets."""
