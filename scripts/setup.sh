@@ -13,11 +13,11 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 
 # Debian 12's own ngspice is 39 (no KLU, no OSDI); its backports suite has 46. Take that one unless
 # RRAM_COSIM_SYSTEM_NGSPICE=1 (the toolkit runs on 39 too, with the same results).
-ngspice_major() { ngspice --version 2>/dev/null | sed -n 's/.*ngspice-\([0-9]*\).*/\1/p' | head -1; }
+ngspice_major() { command -v ngspice >/dev/null 2>&1 || return 0; ngspice --version 2>/dev/null | sed -n 's/.*ngspice-\([0-9]*\).*/\1/p' | head -1 || true; }
 codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 backports=""
 if [ "$codename" = "bookworm" ] && [ "${RRAM_COSIM_SYSTEM_NGSPICE:-0}" != "1" ] && command -v apt-get >/dev/null 2>&1; then
-  major=$(ngspice_major)
+  major=$(ngspice_major || true)
   if [ -z "$major" ] || [ "$major" -lt 42 ]; then
     backports="bookworm-backports"
     others=()
