@@ -192,10 +192,13 @@ class SwitchDeviceMixin:
         resistor of their conductance in their present state, which is exactly what a switch that
         does not move is (None: every switch is live). ``linear`` puts the areas' resistors at their
         zero-bias value, for cells that stay within microvolts of 0 V (`zero_bias_deviation` bounds
-        the error). ``compiled`` puts the areas' laws as the compiled Verilog-A devices of
+        the error); with every switch frozen as well, the cell is one resistor (`quiet_cell_ohm`).
+        ``compiled`` puts the areas' laws as the compiled Verilog-A devices of
         `osdi_area_lines` (their ``.model`` lines: `osdi_model_lines`) instead of B-sources. Cells without
         per-device deviations share the models of `shared_model_lines`.
         """
+        if linear and live is not None and not live:
+            return [f"R{name} {te} {be} {self.quiet_cell_ohm(cell):.15g}"], []
         a, b, c = f"{name}_a", f"{name}_b", f"{name}_c"
         rc = f"{max(self.rc_ohm, 1e-3):.6g}"
         live = range(self.n_switches) if live is None else sorted(live)
@@ -219,6 +222,17 @@ class SwitchDeviceMixin:
             if cell.is_custom:
                 models.append(self.switch_model_line(k, model, cell))
         return lines, models
+
+    def quiet_cell_ohm(self, cell: SwitchCell) -> float:
+        """A frozen cell at microvolts as one resistor: both contacts, the switch bank beside the switching
+        area at zero bias, and the insulator area at zero bias, in series, ohm.
+
+        Its two capacitors are left out: at the microvolts of a quiet line they carry C dV/dt, about
+        1e-16 F x 1e-6 V / 1e-6 s = 1e-16 A, a billionth of the array's read currents.
+        """
+        switching, insulator = self.area_laws()
+        g_ab = cell.switch_conductance_S(self) + cell.area_scale * float(switching.conductance_S(0.0))
+        return 2 * max(self.rc_ohm, 1e-3) + 1.0 / g_ab + 1.0 / float(insulator.conductance_S(0.0))
 
     def static_cell_lines(self, cell: SwitchCell, name: str, te: str, be: str) -> list:
         """The cell in the read regime: its switch bank frozen into one linear conductance.

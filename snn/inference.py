@@ -16,7 +16,8 @@ netlist (switch banks frozen: at 1 V no switch can move):
 In both, the wordlines that never spike in the image (about two thirds of them) carry their cells at
 microvolts, where HT-RRAM's non-linear resistors equal their zero-bias values: those cells get plain
 resistors when the nodal engine bounds the change in every bitline current below 1e-6 of it
-(`arrays.nodal.quiet_rows`), which spares ngspice most of its matrix-load work.
+(`arrays.nodal.quiet_rows`), each one resistor (`quiet_cell_ohm`), which spares ngspice most of its matrix-load
+work and a third of its equations.
 """
 from __future__ import annotations
 
