@@ -44,10 +44,17 @@ def testbench(params, cell: SwitchCell, stimulus: str, extra: list | None = None
     return "\n".join(body) + "\n"
 
 
-def _run(params, cell, wave: Waveform, max_step_s: float, extra=None, save_voltage=False):
+MAX_STEP_S = 50e-6
+"""The protocols' maximum transient step, s. Their read-outs are plateau means between corners of the
+staircase, which ngspice hits as breakpoints, and the switches move on the corners' voltages, so a
+step of 2 us changes no read by more than 4e-6 of it, nor a pulse train's energy
+(`tests/compact_models/test_protocols.py`); the step only thins the trace between corners."""
+
+
+def _run(params, cell, wave: Waveform, extra=None, save_voltage=False):
     net = testbench(params, cell, wave.pwl(), extra)
     save = ["i(vte)"] + (["v(te)"] if save_voltage else [])
-    res = simulator.run(net, f".tran {max_step_s:.6g} {wave.end_s:.9g} 0 {max_step_s:.6g}", save=save)
+    res = simulator.run(net, f".tran {MAX_STEP_S:.6g} {wave.end_s:.9g} 0 {MAX_STEP_S:.6g}", save=save)
     return res.time, -res["i(vte)"], res
 
 
@@ -113,7 +120,7 @@ def max_step_ratio(volts: np.ndarray, current: np.ndarray, floor_V: float = 0.1,
 
 
 READ_SETTLE_S = 10e-6
-"""A read's first 10 us are left out of its mean: the 0.1 fF capacitors charge from the edge
+"""A read's first 10 us are left out of its mean (ISPP and state reads): the 0.1 fF capacitors charge from the edge
 (through up to a GOhm, a time constant of 0.1 us), which still shows at the plateau's first point."""
 
 
@@ -148,7 +155,7 @@ def ispp(params, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V=(-1.0, -1.6, 
     device = _device_cell(params, seed, variation)
     if c2c_ron_sigma_rel == 0:
         wave, rows = cycle_wave(cycles)
-        t, i, _ = _run(params, device, wave, 50e-6)
+        t, i, _ = _run(params, device, wave)
         current = sample_windows(t, i, wave.windows("read"), READ_SETTLE_S)
     else:
         wave, rows = cycle_wave(1)
@@ -158,7 +165,7 @@ def ispp(params, cycles: int = 3, set_V=(3.0, 4.2, 0.025), reset_V=(-1.0, -1.6, 
         for cyc in range(cycles):
             rng = np.random.default_rng([0 if seed is None else seed, 7, cyc])
             cell = replace(device, ron_factor=tuple(base * np.exp(rng.normal(0.0, c2c_ron_sigma_rel, params.n_switches))))
-            t, i, _ = _run(params, cell, wave, 50e-6)
+            t, i, _ = _run(params, cell, wave)
             parts.append(sample_windows(t, i, wave.windows("read"), READ_SETTLE_S))
             traces.append((t + cyc * wave.end_s, i))
         current = np.concatenate(parts)
@@ -218,11 +225,11 @@ def state_stability(params, cycles: int = 1, n_reads: int = 1000, n_half_select:
                 wave.rect(half, width_s, "half_select", gap_s=10e-6)
             wave.rect(params.read_V, 100e-6, "check", gap_s=10e-6)
             rows.append((cyc, level, "after_half_select"))
-    t, i, _ = _run(params, _device_cell(params, seed, variation), wave, 50e-6)
+    t, i, _ = _run(params, _device_cell(params, seed, variation), wave)
     reads = pd.DataFrame(rows, columns=["cycle", "level", "stage"])
     reads["target_nS"] = [params.g_levels_nS[lv - 1] for lv in reads.level]
-    reads["conductance_nS"] = sample_windows(t, i, wave.windows("check")) / params.read_V * 1e9
-    disturb = sample_windows(t, i, wave.windows("disturb_read")) / params.read_V * 1e9
+    reads["conductance_nS"] = sample_windows(t, i, wave.windows("check"), READ_SETTLE_S) / params.read_V * 1e9
+    disturb = sample_windows(t, i, wave.windows("disturb_read"), READ_SETTLE_S) / params.read_V * 1e9
     wide = reads.pivot_table(index=["cycle", "level"], columns="stage", values="conductance_nS").reset_index()
     summary = {
         "target_nS": list(params.g_levels_nS),
@@ -274,7 +281,7 @@ def pulse_trains(params, cycles: int = 100, seed: int | None = 0, noise: bool = 
                 wave.rect(params.read_V, params.read_width_s, "read", gap_s=params.read_gap_s)
                 rows.append((cyc, phase, j + 1, sign * amps[j], widths[j] * 1e9))
     extra = [f"Vnz nz 0 {pwl_text(nz_t, nz_v)}", *params.noise_lines("d", "nz")]
-    t, i, res = _run(params, cell, wave, 30e-6, extra=extra, save_voltage=True)
+    t, i, res = _run(params, cell, wave, extra=extra, save_voltage=True)
     reads = pd.DataFrame(rows, columns=["cycle", "phase", "pulse", "amplitude_V", "width_ns"])
     reads["conductance_uS"] = sample_windows(t, i, wave.windows("read")) / params.read_V * 1e6
     reads.insert(0, "pulse_number", np.arange(1, len(reads) + 1))
