@@ -12,6 +12,7 @@ from compact_models.base import SwitchCell
 from compact_models.ht_rram import HTRRAMParams, ProgrammingError
 from compact_models.parallel import Parallelism
 from power.images import infer_image_power
+from power.integrator import integrate_power, power_vectors
 from snn import inference, models
 from snn.data import load_mnist
 from snn.infer import main, run_inference
@@ -154,3 +155,24 @@ def test_bad_arguments_exit_cleanly(tmp_path, capsys):
     assert main(["--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "w")]) == 2
     assert "--scheduler needs --backend dask" in capsys.readouterr().err
     assert not any((tmp_path / d).exists() for d in "xyzw")
+
+
+@pytest.mark.slow
+def test_transient_step_against_a_1us_step(written_array, monkeypatch):
+    """The inference transient's step (`inference.POINTS_PER_PLATEAU`) against a 1 us step, 250 times finer."""
+    state, _t, _g = written_array
+    spikes = np.random.default_rng(5).random((6, 24)) < 0.35
+
+    def run():
+        currents, res = bitline_step_currents(P, XBAR, state.cells, spikes, save_extra=power_vectors(XBAR), return_result=True)
+        return currents, len(res.time), integrate_power(res, XBAR, window=(0.0, 6e-3)).per_wordline.array_power_nW.to_numpy()
+
+    chosen = run()
+    monkeypatch.setattr(inference, "POINTS_PER_PLATEAU", 500)
+    fine = run()
+    assert fine[1] > 10 * chosen[1]
+    # plateau currents: DC states up to ngspice's reltol (1e-3)
+    np.testing.assert_allclose(chosen[0], fine[0], rtol=1e-3, atol=1e-3 * np.abs(fine[0]).max())
+    # power: the 20 us edges hold (2/3 x 40 us) / (0.5 ms + 2/3 x 40 us) = 5 % of a spike's energy, and
+    # ngspice's 4 intervals per edge integrate their convex V x I(V) to within a tenth of that
+    np.testing.assert_allclose(chosen[2], fine[2], rtol=5e-3, atol=5e-3 * fine[2].max())
