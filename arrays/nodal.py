@@ -56,6 +56,7 @@ class NodalArray:
         self.area_scale = np.ones(xbar.shape) if area_scale is None else np.asarray(area_scale, dtype=float)
         self.rc2 = 2.0 * float(device.rc_ohm)
         self.r_c, self.r_wl, self.r_bl = (_resistance(x) for x in (xbar.r_contact_ohm, xbar.r_wire_wl_ohm, xbar.r_wire_bl_ohm))
+        self._wl_ohm, self._bl_ohm = self._transfer_ohm()
         self._switching, self._insulator = device.area_laws()
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
@@ -132,14 +133,18 @@ class NodalArray:
 
     def _line_offsets(self, current: np.ndarray) -> tuple:
         """(wordline node minus its source, bitline node minus its source) at every cell, V, from cell
-        currents (batch x rows x cols)."""
-        suffix = np.flip(np.cumsum(np.flip(current, axis=2), axis=2), axis=2)  # current in each wordline segment
-        wl = -self.r_c * suffix[..., :1] - self.r_wl * np.concatenate(
-            [np.zeros(current.shape[:2] + (1,)), np.cumsum(suffix[..., 1:], axis=2)], axis=2)
-        prefix = np.cumsum(current, axis=1)  # current in each bitline segment, towards the source
-        below = np.flip(np.cumsum(np.flip(prefix[:, :-1], axis=1), axis=1), axis=1)
-        bl = self.r_c * prefix[:, -1:] + self.r_bl * np.concatenate([below, np.zeros((current.shape[0], 1, current.shape[2]))], axis=1)
-        return wl, bl
+        currents (batch x rows x cols): each line is a chain fed from one end, so every node's offset is
+        the line's transfer resistances (`_transfer_ohm`) times the cells' currents."""
+        return -(current @ self._wl_ohm), self._bl_ohm @ current
+
+    def _transfer_ohm(self) -> tuple:
+        """(wordline, bitline) transfer resistances, ohm: cell k's current drops r_c + r_wl min(j, k) at
+        wordline node j (fed at column 0), and r_c + r_bl (rows - 1 - max(i, k)) at bitline node i (fed below
+        the last row)."""
+        m, n = self.xbar.shape
+        cols, rows = np.arange(n), np.arange(m)
+        return (self.r_c + self.r_wl * np.minimum.outer(cols, cols),
+                self.r_c + self.r_bl * (m - 1 - np.maximum.outer(rows, rows)))
 
     def _line_drops(self, current: np.ndarray) -> np.ndarray:
         """Wordline minus bitline node voltage at every cell from cell currents (batch x rows x cols), sources at 0 V."""

@@ -356,18 +356,23 @@ def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tupl
 
 def area_scale_for_read(params, cell: SwitchCell, g_read_S: float) -> float:
     """The ``area_scale`` that makes ``cell`` (switches as they are) read ``g_read_S``: how a reset cell
-    carries the reset state's spread. The read grows monotonically with the scale."""
+    carries the reset state's spread.
+
+    The read current fixes the insulator's voltage (its law inverted) and the contacts' drop, so the
+    switching area's voltage is what is left, and the scale is the current its law must add to the switches'.
+    """
     from scipy.optimize import brentq
 
-    g_sw = cell.switch_conductance_S(params)
-
-    def gap(log_scale):
-        return params.read_conductance_S(g_sw, float(np.exp(log_scale))) - g_read_S
-
-    lo, hi = np.log(0.01), np.log(100.0)
-    if gap(lo) > 0 or gap(hi) < 0:
+    switching, insulator = params.area_laws()
+    va = abs(params.read_V)
+    i = g_read_S * va
+    v_bc = brentq(lambda x: float(insulator.current_A(x)) - i, 0.0, va, xtol=1e-16, rtol=1e-15, maxiter=200) \
+        if 0 < i < float(insulator.current_A(va)) else va
+    v_ab = va - v_bc - 2 * params.rc_ohm * i
+    scale = (i - cell.switch_conductance_S(params) * v_ab) / float(switching.current_A(v_ab)) if v_ab > 0 else np.inf
+    if not 0.01 <= scale <= 100.0:
         raise ParameterError(f"a reset cell cannot read {g_read_S * 1e9:.4g} nS with its switching area scaled within 0.01..100")
-    return float(np.exp(brentq(gap, lo, hi, xtol=1e-12)))
+    return float(scale)
 
 
 def read_only(a: np.ndarray) -> np.ndarray:
