@@ -8,7 +8,8 @@ leakage inside the frozen bank, and the same line and contact resistances and bi
 Kirchhoff's laws are solved in two nested parts, both to far below ngspice's tolerances:
 
 * inside a cell, the two internal node voltages by Newton's method on the cell's own two equations
-  (vectorised over every cell of every read at once);
+  (vectorised over every cell of every read at once), started from each cell's solution interpolated
+  on a grid of stack voltages (`GUESS_POINTS`), which halves the steps a write's voltages take;
 * across the array, by a chord (fixed-Jacobian) Newton iteration on the nodal equations of the
   wordline and bitline nodes: the Jacobian of the lines, contacts and the cells at their read
   conductance, a scipy.sparse matrix factorised once per array (SuperLU) and applied to every read of
@@ -36,6 +37,8 @@ WEAK_COUPLING = 0.05
 CELL_NEWTON_STEPS = 100
 """Steps the closed-form lines' iteration may add for the cells' own Newton steps, which it takes in
 the same loop (each cell solve had this many of its own when the two loops were nested)."""
+GUESS_POINTS = 64
+"""Stack voltages of each cell's table of internal voltages, the guesses Newton starts from."""
 REFACTOR_RATIO = 0.3
 """The chord iteration factorises its Jacobian again when an update shrinks by less than this."""
 
@@ -58,6 +61,7 @@ class NodalArray:
         self.r_c, self.r_wl, self.r_bl = (_resistance(x) for x in (xbar.r_contact_ohm, xbar.r_wire_wl_ohm, xbar.r_wire_bl_ohm))
         self._wl_ohm, self._bl_ohm = self._transfer_ohm()
         self._switching, self._insulator = device.area_laws()
+        self._table, self._table_top_V = None, 0.0
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
         self._split = self._split[:, 0] / v_ref[0]  # internal voltages per volt at the read: the next guesses
@@ -107,16 +111,19 @@ class NodalArray:
                 return i_i, split, g_cell
         raise ConvergenceError(f"a cell's internal voltages did not converge in {max_iter} Newton steps")
 
-    def _cell_step(self, v, split) -> tuple:
+    def _cell_step(self, v, split, g_sw=None, area_scale=None) -> tuple:
         """One Newton step on every cell's two internal voltages at stack voltages ``v``.
 
         Returns the cells' currents and dI/dV after it, the internal voltages, and the largest update, V.
+        ``g_sw`` and ``area_scale`` default to the array's cells.
         """
+        g_sw = self.g_sw if g_sw is None else g_sw
+        area_scale = self.area_scale if area_scale is None else area_scale
         v1, v2 = split[0], split[1]
         i_s, g_s = self._switching.current_and_conductance(v1)
         i_i, g_i = self._insulator.current_and_conductance(v2)
-        a = self.g_sw + self.area_scale * g_s
-        f1 = self.g_sw * v1 + self.area_scale * i_s - i_i
+        a = g_sw + area_scale * g_s
+        f1 = g_sw * v1 + area_scale * i_s - i_i
         f2 = v1 + v2 + self.rc2 * i_i - v
         d = 1 + self.rc2 * g_i
         det = a * d + g_i
@@ -179,7 +186,7 @@ class NodalArray:
         applied = wl_V[:, :, None] - bl_V[:, None, :]
         # One Newton step inside the cells per update of the lines: both converge together.
         v = applied.copy()
-        split = self._split[:, None] * v[None]
+        split = self._guess(applied)
         steps = max_iter + CELL_NEWTON_STEPS
         for _ in range(steps):
             current, split, step, _ = self._cell_step(v, split)
@@ -211,7 +218,7 @@ class NodalArray:
         for _ in range(max_iter):
             nodes = x.reshape(batch, 2, m, n)
             v = nodes[:, 0] - nodes[:, 1]
-            split = self._split[:, None] * v[None] if split is None else split
+            split = self._guess(v) if split is None else split
             current, split, g_cell = self._cells(v, split)
             kcl = (self._lines @ x.T).T - source + np.stack([current, -current], axis=1).reshape(batch, -1)
             dx = self._lu.solve(np.ascontiguousarray(kcl.T)).T
@@ -227,10 +234,44 @@ class NodalArray:
 
     def with_switches(self, g_switch_S: np.ndarray) -> "NodalArray":
         """The same array with other switch conductances: the laws, line coupling and factorised
-        Jacobian are kept (the chord iteration refreshes the Jacobian when it no longer fits)."""
+        Jacobian are kept (the chord iteration refreshes the Jacobian when it no longer fits), and the
+        guess table is solved again for the cells that changed."""
         other = copy.copy(self)
         other.g_sw = np.asarray(g_switch_S, dtype=float)
+        if self._table is not None:
+            changed = np.flatnonzero((other.g_sw != self.g_sw).ravel())
+            if changed.size:
+                other._table = self._table.copy()
+                rows, cols = np.unravel_index(changed, self.g_sw.shape)
+                other._table[:, :, rows, cols] = other._table_split(self._table_top_V, rows, cols)
         return other
+
+    def _guess(self, v: np.ndarray) -> np.ndarray:
+        """Internal voltages (2 x batch x rows x cols) for Newton to start from at stack voltages ``v``:
+        each cell's solution interpolated on a grid of `GUESS_POINTS` stack voltages (the laws are odd)."""
+        top = float(np.max(np.abs(v), initial=0.0))
+        if self._table is None or top > self._table_top_V:
+            self._table_top_V = max(1.25 * top, abs(float(self.device.read_V)))
+            rows, cols = np.indices(self.g_sw.shape)
+            self._table = self._table_split(self._table_top_V, rows, cols)
+        x = np.abs(v) * ((GUESS_POINTS - 1) / self._table_top_V)
+        k = np.minimum(x.astype(int), GUESS_POINTS - 2)
+        f = x - k
+        rows, cols = np.indices(self.g_sw.shape)
+        lo, hi = self._table[:, k, rows, cols], self._table[:, k + 1, rows, cols]
+        return np.sign(v) * (lo + f * (hi - lo))
+
+    def _table_split(self, top_V: float, rows, cols) -> np.ndarray:
+        """The internal voltages of cells (``rows``, ``cols``) on the guess grid 0..``top_V``: 2 x points x cells."""
+        grid = np.linspace(0.0, top_V, GUESS_POINTS).reshape((-1,) + (1,) * np.ndim(rows))
+        v = grid * np.ones(np.shape(rows))
+        g_sw, area = self.g_sw[rows, cols], self.area_scale[rows, cols]
+        split = self._split[:, rows, cols][:, None] * v[None]
+        for _ in range(CELL_NEWTON_STEPS):
+            _, split, step, _ = self._cell_step(v, split, g_sw, area)
+            if step < 1e-13:
+                return split
+        raise ConvergenceError(f"a cell's internal voltages did not converge in {CELL_NEWTON_STEPS} Newton steps")
 
     @staticmethod
     def _diverged(max_iter, update):
