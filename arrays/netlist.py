@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from compact_models.base import SwitchCell
-from compact_models.devices import DEVICES, device_params
+from compact_models.devices import DEVICE_HELP, resolve_device
 from compact_models.errors import ParameterError
 
 R_WIRE_OHM = 1.0
@@ -171,7 +171,7 @@ def reset_cells(xbar: CrossbarParams) -> list:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m arrays.netlist",
                                      description="Write a plain crossbar netlist that runs in 'ngspice -b' without Python.")
-    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device of the cells (default ht-rram)")
+    parser.add_argument("--device", default="ht-rram", help=DEVICE_HELP + " (default ht-rram)")
     parser.add_argument("--size", default="24x24", help="ROWSxCOLS (default 24x24)")
     parser.add_argument("--r-wire-ohm", type=float, default=R_WIRE_OHM, help="line resistance per segment, ohm")
     parser.add_argument("--r-contact-ohm", type=float, default=R_CONTACT_OHM, help="contact/driver resistance, ohm")
@@ -201,7 +201,7 @@ def _write_netlist(args) -> int:
     rows, cols = parse_size(args.size)
     xbar = CrossbarParams(rows=rows, cols=cols, r_wire_wl_ohm=args.r_wire_ohm, r_wire_bl_ohm=args.r_wire_ohm,
                           r_contact_ohm=args.r_contact_ohm)
-    device = device_params(args.device)
+    device = resolve_device(args.device)
     check_out_file(args.out)
     read = f"PWL(0 0 1u {device.read_V:g} 1m {device.read_V:g})"
     net = device_array_netlist(device, xbar, reset_cells(xbar), [read] * rows, ["0"] * cols)
@@ -211,7 +211,7 @@ def _write_netlist(args) -> int:
         atomic_write_text(args.out, deck)
     except OSError as exc:
         raise ParameterError(f"--out {args.out} cannot be written ({exc.strerror}); choose another file") from None
-    print(f"wrote {args.out}: {rows}x{cols} {args.device} crossbar, all wordlines at the read voltage, 1 ms transient, "
+    print(f"wrote {args.out}: {rows}x{cols} {device.name} crossbar, all wordlines at the read voltage, 1 ms transient, "
           "bitline currents measured (.meas ibl<j>)")
     return 0
 

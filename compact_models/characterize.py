@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from compact_models.cli import add_common_arguments, add_overwrite_argument, prepare_out_dir, run_guarded, setup_logging, timestamped
-from compact_models.devices import DEVICES
+from compact_models.devices import DEVICE_HELP
 from compact_models.protocols import DEFAULT_CYCLES, PROTOCOLS
 from compact_models.simulator import ngspice_info
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m compact_models.characterize",
         description="Run a characterisation protocol on one device in ngspice and write its data and plots.",
     )
-    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device model (default ht-rram)")
+    parser.add_argument("--device", default="ht-rram", help=DEVICE_HELP + " (default ht-rram)")
     parser.add_argument(
         "--protocol", choices=PROTOCOLS, default=None,
         help="dc: I-V sweep (both devices); ispp: incremental step pulses (HT-RRAM, the default there); "
@@ -49,13 +49,13 @@ def main(argv=None) -> int:
 
 def _characterize(args) -> int:
     from compact_models.base import DeviceVariation
-    from compact_models.devices import device_params
+    from compact_models.devices import resolve_device
     from compact_models.errors import ParameterError
     from compact_models.io import staged_results
     from compact_models.protocols import check_arguments, run_protocol
     from compact_models.store import RunState, spec_fields
 
-    params = device_params(args.device)
+    params = resolve_device(args.device)
     protocol = args.protocol or params.protocols[0]
     check_arguments(params, protocol, args.cycles, args.seed)
     if args.c2c_ron_sigma and protocol != "ispp":
@@ -71,7 +71,7 @@ def _characterize(args) -> int:
                           c2c_ron_sigma_rel=args.c2c_ron_sigma)
     with staged_results(out) as stage:
         write_result(stage, params, result)
-    print(f"wrote {out}/summary.json ({args.device}, {protocol})")
+    print(f"wrote {out}/summary.json ({params.name}, {protocol})")
     for key, value in result.summary.items():
         if not isinstance(value, list):
             print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")

@@ -56,7 +56,10 @@ a half-select (0.5 V) 0.76 mS, which the arrays' IR drop and half-select energy 
 class HfOxSyParams(SwitchDeviceMixin):
     """Parameters of the HfOxSy/HfS2 compact model (paper 000, section 2, unless stated)."""
 
-    name = "hfoxsy"
+    name: str = "hfoxsy"
+    """Name of the device (a built-in's registry name, or a device file's ``name``)."""
+    citation: str = "paper 000: HfOxSy/HfS2 memristor, pulse trains of Fig. 2c-f"
+    """Where the parameters come from."""
     model_prefix = "hfsw"
     write_scheme = "trains"
     protocols = ("pulse-train", "dc")

@@ -60,7 +60,10 @@ scale of the switching-area law (`compact_models.base.area_scale_for_read`)."""
 class HTRRAMParams(SwitchDeviceMixin):
     """Parameters of the HT-RRAM compact model (paper 001, Table 1 unless stated)."""
 
-    name = "ht-rram"
+    name: str = "ht-rram"
+    """Name of the device (a built-in's registry name, or a device file's ``name``)."""
+    citation: str = "paper 001: HT-RRAM (Pt/Ti/HfO2/TiOx/Pt) compact model, Table 1 and Fig. 5"
+    """Where the parameters come from."""
     model_prefix = "htsw"
     threshold_digits = 9
     write_scheme = "ladder"
@@ -109,6 +112,10 @@ class HTRRAMParams(SwitchDeviceMixin):
     """The 8 programmable states G1..G8 at the 1 V read, nS (paper 001, Fig. 4b)."""
     level_switch_counts: tuple = LEVEL_SWITCH_COUNTS
     """Closed switches that realise each state of g_levels_nS."""
+    write_sigma_nS: float = 1.06
+    """Standard deviation of the write error, nS (paper 001, section 4.3: 94 % of writes within 2 nS)."""
+    write_truncate_nS: float = 4.0
+    """The write error is truncated at +-this, nS (paper 001, Fig. 4b: every write within 4 nS)."""
     reset_sigma_nS: float = RESET_SIGMA_NS
     """Spread of a reset (unwritten) cell's 1 V read around the HRS, nS (assumed; see `RESET_SIGMA_NS`)."""
 
@@ -129,6 +136,9 @@ class HTRRAMParams(SwitchDeviceMixin):
         for name, value in positive.items():
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ParameterError(f"HT-RRAM parameter {name}={value!r} must be a finite number > 0")
+        if not 0 <= self.write_sigma_nS <= 20 or not self.write_truncate_nS > 0:
+            raise ParameterError(f"HT-RRAM parameters write_sigma_nS={self.write_sigma_nS!r}, write_truncate_nS="
+                                 f"{self.write_truncate_nS!r} must be within 0..20 nS and > 0 nS")
         if not 0 <= self.rc_ohm <= 1e6:
             raise ParameterError(f"HT-RRAM parameter rc_ohm={self.rc_ohm!r} must be within 0..1e6 ohm")
         if not (isinstance(self.n_switches, int) and 2 <= self.n_switches <= 200):
@@ -287,8 +297,8 @@ class HTRRAMParams(SwitchDeviceMixin):
         return 2.0
 
     def write_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
-        """The write error of paper 001 (sigma 1.06 nS unless given)."""
-        return ProgrammingError() if sigma_nS is None else ProgrammingError(sigma_nS=sigma_nS)
+        """The write error of paper 001 (`write_sigma_nS` unless given, truncated at `write_truncate_nS`)."""
+        return ProgrammingError(sigma_nS=self.write_sigma_nS if sigma_nS is None else sigma_nS, truncate_nS=self.write_truncate_nS)
 
     def reset_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
         """The spread of a reset cell's read around the HRS (`reset_sigma_nS` unless given)."""

@@ -28,7 +28,7 @@ from compact_models.cli import (
     setup_logging,
     timestamped,
 )
-from compact_models.devices import DEVICES
+from compact_models.devices import DEVICE_HELP
 from compact_models.errors import ParameterError
 
 
@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "With --weights, transfer one level map only.",
     )
     parser.add_argument("--scheme", choices=["fast", "half-bias"], default="fast", help="transfer scheme (default fast)")
-    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram",
-                        help="device of the array: ht-rram (default) or hfoxsy (HfOxSy/HfS2, written by its pulse trains)")
+    parser.add_argument("--device", default="ht-rram",
+                        help=DEVICE_HELP + ": ht-rram (default), hfoxsy (HfOxSy/HfS2, written by its pulse trains)")
     parser.add_argument("--images-per-class", type=int, default=3, help="test images per class for the power study (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the image choice, the write errors and variation")
     parser.add_argument("--jobs", type=int, default=None, help="parallel ngspice processes (default: the number of CPUs)")
@@ -165,7 +165,7 @@ def _transfer_only(args, spec, parallelism) -> int:
                              "leave them out, or drop --weights")
     levels = random_levels(args.seed) if args.weights == "random" else load_levels(Path(args.weights))
     out = prepare_out_dir(args.out or timestamped(f"transfer-{args.scheme}"))
-    RunState(out, "transfer", {"transfer": spec_fields(spec), "levels": levels.tolist()}, overwrite=args.overwrite)
+    RunState(out, "transfer", {"transfer": spec_fields(spec), "device": spec_fields(spec.params), "levels": levels.tolist()}, overwrite=args.overwrite)
     bar = _progress_bar(spec.max_passes)
     layer = transfer_layer(levels, spec, processes=parallelism.jobs, progress=bar)
     bar.close()

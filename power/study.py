@@ -95,7 +95,7 @@ def run_study(cfg: StudyConfig = StudyConfig(), data=None, parallelism: Parallel
     say = progress or (lambda _m: None)
     if not isinstance(data, MNIST):
         data = load_mnist(data)
-    state = RunState(out, "power-study", {"config": spec_fields(cfg), "data": data.describe()}, overwrite)
+    state = RunState(out, "power-study", {"config": spec_fields(cfg), "device": spec_fields(cfg.transfer.params), "data": data.describe()}, overwrite)
     spec = cfg.transfer
     device = spec.params
     xbar = spec.crossbar

@@ -39,7 +39,7 @@ from compact_models.cli import (
     setup_logging,
     timestamped,
 )
-from compact_models.devices import DEVICES
+from compact_models.devices import DEVICE_HELP
 from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
@@ -150,7 +150,8 @@ def run_sweep(cfg: SweepConfig = SweepConfig(), data=None, parallelism: Parallel
         data = load_mnist(data)
     if cfg.n_images > len(data.test_y):
         raise ParameterError(f"--images {cfg.n_images} is more than the {len(data.test_y)} test images")
-    state = RunState(out, "sweep", {"config": spec_fields(cfg), "data": data.describe()}, overwrite)
+    device = spec_fields(point_spec(cfg, cfg.values[0], 0).params)
+    state = RunState(out, "sweep", {"config": spec_fields(cfg), "device": device, "data": data.describe()}, overwrite)
     net = trained_variants(data, variants=(cfg.variant,), progress=say)[cfg.variant]
     levels = np.asarray(net.levels2)
     hidden = convert(net, data.train_x).hidden_spikes(data.test_x[: cfg.n_images])
@@ -228,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seeds", type=int, default=3, help="Monte Carlo repetitions per value (default 3)")
     parser.add_argument("--images", type=int, default=1000, help="first N test images per point (default 1000)")
     parser.add_argument("--variant", choices=["qt", "qtpr"], default="qt")
-    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device of the array (default ht-rram)")
+    parser.add_argument("--device", default="ht-rram", help=DEVICE_HELP + " (default ht-rram)")
     parser.add_argument("--engine", choices=list(ENGINES), default="spice",
                         help="who solves each point's transfer: spice (default, ngspice) or nodal (arrays.write_engine, "
                              "validated against ngspice); the images always run on the nodal engine")

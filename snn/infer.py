@@ -31,7 +31,7 @@ from compact_models.cli import (
     setup_logging,
     timestamped,
 )
-from compact_models.devices import DEVICES
+from compact_models.devices import DEVICE_HELP
 from compact_models.errors import ParameterError
 from compact_models.io import atomic_save_figure, atomic_write_csv, atomic_write_json, new_figure, staged_results
 from compact_models.parallel import Parallelism
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scheme", choices=["fast", "half-bias"], default="fast", help="weight-transfer scheme")
     parser.add_argument("--mode", choices=["transient", "quasi-static"], default="transient",
                         help="one transient per image (default), or one DC sweep over the time steps (about 10x faster)")
-    parser.add_argument("--device", choices=list(DEVICES), default="ht-rram", help="device of the array (default ht-rram)")
+    parser.add_argument("--device", default="ht-rram", help=DEVICE_HELP + " (default ht-rram)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the image choice and the write errors")
     parser.add_argument("--jobs", type=int, default=None,
                         help="images simulated in parallel processes (default: the number of CPUs)")
@@ -213,7 +213,7 @@ def _infer(args) -> int:
     if index is None:  # every argument is checked before any work starts
         index = pick(data.test_y, args.images_per_class, args.seed)
     out = prepare_out_dir(args.out or timestamped(f"infer-{args.variant}"))
-    RunState(out, "inference", {"transfer": spec_fields(spec), "variant": args.variant, "images": [int(i) for i in index],
+    RunState(out, "inference", {"transfer": spec_fields(spec), "device": spec_fields(spec.params), "variant": args.variant, "images": [int(i) for i in index],
                                 "engine": args.engine, "mode": args.mode, "data": data.describe()}, overwrite=args.overwrite)
     net = trained_variants(data, variants=(args.variant,), progress=say)[args.variant]
     run = run_inference(data, net, args.variant, args.images_per_class, spec, parallelism, args.mode, progress=say,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from arrays.schemes import SCHEMES, Phase
 from arrays.state import ArrayState
 from arrays.statistics import error_statistics
 from compact_models.base import DeviceVariation, SwitchCell
-from compact_models.devices import DEVICES, device_params
+from compact_models.devices import is_device_file, resolve_device
 from compact_models.errors import ParameterError
 from compact_models.store import cache_record, content_key, read_record, write_record
 from compact_models.waveforms import Waveform
@@ -36,7 +37,8 @@ class TransferSpec:
     """Everything that decides the outcome of a layer's transfer: the argument of `transfer_layer` and its cache key."""
 
     device: str = "ht-rram"
-    """Device of the array (a name of the registry, `compact_models.devices`)."""
+    """Device of the array: a built-in's name or a device file's path (`compact_models.devices.resolve_device`;
+    the cache key holds the device's parameters, so an edited file is a new transfer)."""
     scheme: str = "fast"
     """``fast`` (triangular pulses, paper 001 Fig. 7b) or ``half-bias`` (V/2 ISPVA, Fig. 7a)."""
     seed: int = 0
@@ -65,8 +67,9 @@ class TransferSpec:
     (`arrays.write_engine`: the array at DC at ngspice's time points, validated against ngspice)."""
 
     def __post_init__(self):
-        if self.device not in DEVICES:
-            raise ParameterError(f"device {self.device!r} is unknown; choose one of {', '.join(DEVICES)}")
+        if is_device_file(self.device):  # a file by its absolute path: the same file wherever the spec is used
+            object.__setattr__(self, "device", str(Path(self.device).expanduser().resolve()))
+        resolve_device(self.device)
         if self.scheme not in SCHEMES:
             raise ParameterError(f"scheme {self.scheme!r} is unknown; choose one of {', '.join(SCHEMES)}")
         if self.engine not in ENGINES:
@@ -95,8 +98,8 @@ class TransferSpec:
 
     @property
     def params(self):
-        """The device's parameter object."""
-        return device_params(self.device)
+        """The device's parameter object (a built-in's, or a device file's)."""
+        return resolve_device(self.device)
 
     @property
     def crossbar(self) -> CrossbarParams:

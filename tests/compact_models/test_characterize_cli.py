@@ -42,7 +42,7 @@ def test_hfoxsy_pulse_train_summary_keys(tmp_path):
 @pytest.mark.parametrize(
     "args,match",
     [
-        (["--device", "memristor9"], "invalid choice: 'memristor9'"),
+        (["--device", "memristor9"], "device 'memristor9' is unknown; choose one of ht-rram, hfoxsy or give a device file"),
         (["--protocol", "fancy"], "invalid choice: 'fancy'"),
         (["--cycles", "0"], "--cycles 0 is not allowed"),
         (["--cycles", "-3"], "--cycles -3 is not allowed"),

@@ -1,0 +1,155 @@
+"""Device files: the built-ins as files, round trips, every command's --device PATH, and malformed files."""
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compact_models import device_files
+from compact_models.device_files import SECTIONS, builtin_path, device_file_text, load_device
+from compact_models.devices import DEVICES, resolve_device
+from compact_models.errors import ParameterError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", list(DEVICES))
+def test_builtin_files_are_the_presets(name):
+    """The shipped files hold exactly the presets (``python -m compact_models.device_files --write-builtins``)."""
+    assert load_device(builtin_path(name)) == DEVICES[name]()
+    assert builtin_path(name).read_text() == device_file_text(DEVICES[name]())
+
+
+@pytest.mark.parametrize("model", list(SECTIONS))
+def test_every_parameter_has_one_place_in_the_file(model):
+    fields = {f.name for f in dataclasses.fields(device_files.MODELS[model])} - {"name", "citation"}
+    keys = [k for keys in SECTIONS[model].values() for k in keys]
+    assert sorted(keys) == sorted(fields)
+
+
+def _edited(tmp_path, name="ht-rram", section=None, key=None, value=None, drop=None, rename=None, suffix=".toml"):
+    import tomli_w
+    import tomllib
+
+    doc = tomllib.loads(builtin_path(name).read_text())
+    doc["name"] = "my-device"
+    if key is not None:
+        doc[section][key] = value
+    if drop is not None:
+        del doc[section][drop]
+    if rename is not None:
+        doc[section][rename[1]] = doc[section].pop(rename[0])
+    path = tmp_path / f"device{suffix}"
+    path.write_text(json.dumps(doc) if suffix == ".json" else tomli_w.dumps(doc))
+    return path
+
+
+def test_a_file_device_is_its_values(tmp_path):
+    path = _edited(tmp_path, section="contacts", key="rc_ohm", value=250.0)
+    dev = resolve_device(str(path))
+    assert dev.name == "my-device" and dev.rc_ohm == 250.0
+    assert dataclasses.replace(dev, name="ht-rram", rc_ohm=100.0) == DEVICES["ht-rram"]()
+    # JSON holds the same
+    assert resolve_device(str(_edited(tmp_path, suffix=".json", section="contacts", key="rc_ohm", value=250.0))) == dev
+    # an edited file is read again
+    path.write_text(path.read_text().replace("rc_ohm = 250.0", "rc_ohm = 300.0"))
+    assert resolve_device(str(path)).rc_ohm == 300.0
+
+
+@pytest.mark.parametrize("edit, message", [
+    (dict(drop="vt_step_V", section="switches"), r"\[switches\] vt_step_V is missing"),
+    (dict(rename=("vt_step_V", "vt_step_mV"), section="switches"), r"unknown key 'vt_step_mV'; did you mean vt_step_V\?"),
+    (dict(section="switches", key="vt_step_V", value="25 mV"), r"\[switches\] vt_step_V = '25 mV' must be a finite number"),
+    (dict(section="switches", key="n_switches", value=2.5), r"\[switches\] n_switches = 2.5 must be a whole number"),
+    (dict(section="switches", key="vt_step_V", value=-0.025), r"vt_step_V=-0.025 must be a finite number > 0"),
+    (dict(section="states", key="level_switch_counts", value=[1, 5, 9, 13, 17, 21, 28, 25]),
+     r"level_switch_counts=.* must increase strictly"),
+    (dict(section="states", key="level_switch_counts", value=[1, 5, 9, 13, 17, 21, 25, 40]), r"within 1..n_switches"),
+    (dict(section="areas", key="rs_prefactor_ohm", value=[1.0]), r"rs_prefactor_ohm = \[1.0\] must be a finite number"),
+])
+def test_malformed_files_name_the_key(tmp_path, edit, message):
+    path = _edited(tmp_path, **edit)
+    with pytest.raises(ParameterError, match=message) as err:
+        resolve_device(str(path))
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_files_that_are_not_device_files(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = 'x'\nmodel = [\n")
+    with pytest.raises(ParameterError, match="is not valid TOML"):
+        resolve_device(str(bad))
+    bad.write_text("name = 'x'\nmodel = 'vteam'\n")
+    with pytest.raises(ParameterError, match="model = 'vteam' is not a compact model here; choose one of ht-rram, hfoxsy"):
+        resolve_device(str(bad))
+    bad.write_text("name = 'My Device'\nmodel = 'hfoxsy'\n")
+    with pytest.raises(ParameterError, match="name = 'My Device' must be"):
+        resolve_device(str(bad))
+    bad.write_text("name = 'x'\nmodel = 'hfoxsy'\n")
+    with pytest.raises(ParameterError, match=r"section \[areas\] is missing"):
+        resolve_device(str(bad))
+    with pytest.raises(ParameterError, match="does not exist"):
+        resolve_device(str(tmp_path / "none.toml"))
+    with pytest.raises(ParameterError, match="is unknown; choose one of ht-rram, hfoxsy or give a device file"):
+        resolve_device("ht_rram")
+
+
+def _run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_every_command_refuses_a_malformed_file_in_one_line(tmp_path):
+    path = _edited(tmp_path, drop="rc_ohm", section="contacts")
+    commands = [("compact_models.characterize", "--protocol", "dc"), ("arrays.netlist",),
+                ("arrays.transfer", "--weights", "random"), ("snn.infer",), ("arrays.sweep",)]
+    for cmd in commands:
+        out = tmp_path / f"out-{cmd[0]}"
+        res = _run(*cmd, "--device", str(path), "--out", str(out), cwd=ROOT)
+        assert res.returncode == 2, cmd  # a mistake in the command (README: exit codes)
+        assert res.stderr.strip().count("\n") == 0 and "[contacts] rc_ohm is missing" in res.stderr, (cmd, res.stderr)
+        assert "Traceback" not in res.stderr and not out.exists(), cmd
+
+
+@pytest.mark.ngspice
+def test_file_devices_run_in_ngspice_and_their_values_count(tmp_path):
+    """A device file with another contact resistance: characterise and netlist through --device PATH."""
+    from compact_models import protocols
+
+    path = _edited(tmp_path, name="hfoxsy", section="contacts", key="rc_ohm", value=40.0)
+    own = protocols.run_protocol(resolve_device(str(path)), "dc")
+    base = protocols.run_protocol(resolve_device("hfoxsy"), "dc")
+    # 2 x 30 ohm more in series (2 Rc + Ri: 70 -> 130 ohm): the peak current falls, but by less than a
+    # series-only path would (70 / 130), since the switching area adds its own resistance
+    ratio = own.trace.current_nA.abs().max() / base.trace.current_nA.abs().max()
+    assert 70 / 130 < ratio < 0.99
+    res = _run("compact_models.characterize", "--device", str(path), "--protocol", "dc", "--out", str(tmp_path / "c"),
+               cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads((tmp_path / "c" / "summary.json").read_text())
+    assert summary["device"] == "my-device"
+    res = _run("arrays.netlist", "--device", str(path), "--out", str(tmp_path / "n.cir"), cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert "Rc0_0t w0_0 c0_0_a 40" in (tmp_path / "n.cir").read_text()
+    assert np.isfinite(summary.get("max_step_ratio", 1.0))
+
+
+def test_a_copy_of_a_builtin_under_another_name_transfers_alike(tmp_path):
+    """The transfer of a layer on a file device equal to HT-RRAM but for its name: the same cells
+    (the nodal write engine; its agreement with ngspice is tests/arrays/test_write_engine.py's)."""
+    from arrays.mapping import random_levels
+    from arrays.transfer import TransferSpec, transfer_layer
+
+    levels = random_levels(2)
+    path = _edited(tmp_path)
+    own = transfer_layer(levels, TransferSpec(device=str(path), engine="nodal"), cache=False)
+    base = transfer_layer(levels, TransferSpec(device="ht-rram", engine="nodal"), cache=False)
+    assert own.spec.params.name == "my-device"
+    np.testing.assert_array_equal(own.cells.final_nS, base.cells.final_nS)
+    # the file's values are the key: an edited file is another transfer
+    (tmp_path / "wider").mkdir()
+    edited = _edited(tmp_path / "wider", section="errors", key="write_sigma_nS", value=2.0)
+    spread = transfer_layer(levels, TransferSpec(device=str(edited), engine="nodal"), cache=False)
+    assert not np.array_equal(spread.cells.final_nS, base.cells.final_nS)
