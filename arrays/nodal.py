@@ -9,7 +9,8 @@ Kirchhoff's laws are solved in two nested parts, both to far below ngspice's tol
 
 * inside a cell, the two internal node voltages by Newton's method on the cell's own two equations
   (vectorised over every cell of every read at once), started from each cell's solution interpolated
-  on a grid of stack voltages (`GUESS_POINTS`), which halves the steps a write's voltages take;
+  on a grid of stack voltages (`GUESS_STEPS_PER_READ`), which halves the steps a write's voltages take
+  and is exact at the read voltage;
 * across the array, by a chord (fixed-Jacobian) Newton iteration on the nodal equations of the
   wordline and bitline nodes: the Jacobian of the lines, contacts and the cells at their read
   conductance, a scipy.sparse matrix factorised once per array (SuperLU) and applied to every read of
@@ -37,8 +38,9 @@ WEAK_COUPLING = 0.05
 CELL_NEWTON_STEPS = 100
 """Steps the closed-form lines' iteration may add for the cells' own Newton steps, which it takes in
 the same loop (each cell solve had this many of its own when the two loops were nested)."""
-GUESS_POINTS = 64
-"""Stack voltages of each cell's table of internal voltages, the guesses Newton starts from."""
+GUESS_STEPS_PER_READ = 16
+"""Each cell's table of internal voltages, the guesses Newton starts from, has this many points per
+read voltage: the read itself is a point, where a read's or an inference's guess is the solution."""
 REFACTOR_RATIO = 0.3
 """The chord iteration factorises its Jacobian again when an update shrinks by less than this."""
 
@@ -248,14 +250,15 @@ class NodalArray:
 
     def _guess(self, v: np.ndarray) -> np.ndarray:
         """Internal voltages (2 x batch x rows x cols) for Newton to start from at stack voltages ``v``:
-        each cell's solution interpolated on a grid of `GUESS_POINTS` stack voltages (the laws are odd)."""
+        each cell's solution interpolated in its table (`GUESS_STEPS_PER_READ`; the laws are odd)."""
         top = float(np.max(np.abs(v), initial=0.0))
+        dv = abs(float(self.device.read_V)) / GUESS_STEPS_PER_READ
         if self._table is None or top > self._table_top_V:
-            self._table_top_V = max(1.25 * top, abs(float(self.device.read_V)))
+            self._table_top_V = dv * (np.ceil(1.25 * max(top, abs(float(self.device.read_V))) / dv) + 1)
             rows, cols = np.indices(self.g_sw.shape)
             self._table = self._table_split(self._table_top_V, rows, cols)
-        x = np.abs(v) * ((GUESS_POINTS - 1) / self._table_top_V)
-        k = np.minimum(x.astype(int), GUESS_POINTS - 2)
+        x = np.abs(v) / dv
+        k = np.minimum(x.astype(int), self._table.shape[1] - 2)
         f = x - k
         rows, cols = np.indices(self.g_sw.shape)
         lo, hi = self._table[:, k, rows, cols], self._table[:, k + 1, rows, cols]
@@ -263,7 +266,8 @@ class NodalArray:
 
     def _table_split(self, top_V: float, rows, cols) -> np.ndarray:
         """The internal voltages of cells (``rows``, ``cols``) on the guess grid 0..``top_V``: 2 x points x cells."""
-        grid = np.linspace(0.0, top_V, GUESS_POINTS).reshape((-1,) + (1,) * np.ndim(rows))
+        dv = abs(float(self.device.read_V)) / GUESS_STEPS_PER_READ
+        grid = (dv * np.arange(int(round(top_V / dv)) + 1)).reshape((-1,) + (1,) * np.ndim(rows))
         v = grid * np.ones(np.shape(rows))
         g_sw, area = self.g_sw[rows, cols], self.area_scale[rows, cols]
         split = self._split[:, rows, cols][:, None] * v[None]
