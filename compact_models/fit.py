@@ -139,11 +139,25 @@ def _rises(g: np.ndarray, floor_S: float) -> np.ndarray:
     return np.flatnonzero(np.diff(g) > floor_S) + 1
 
 
-def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
-    sets, resets = _phase(pulses, SET_PHASES), _phase(pulses, RESET_PHASES)
+def _rise_floor(pulses: pd.DataFrame) -> tuple:
+    """(reset read, read noise sigma, the smallest change that counts as a switch), S.
+
+    The noise is the spread of the set phase's reads below its first amplitude at which any cycle reads
+    10 % of the way up (the reset state, read again); a change counts beyond 5 sigma of a difference of
+    two reads, and never below 1e-3 of the range.
+    """
+    sets = _phase(pulses, SET_PHASES)
     hrs = float(_phase(pulses, RESET_PHASES).groupby("cycle").conductance_S.last().median())
     span = float(sets.conductance_S.max() - hrs)
-    floor = 1e-3 * span
+    up = sets.amplitude_V[sets.conductance_S > hrs + 0.1 * span]
+    flat = sets[sets.amplitude_V < up.min()] if len(up) else sets.iloc[:0]
+    sigma = float(flat.groupby("cycle").conductance_S.std(ddof=1).mean()) if len(flat) >= 4 * max(flat.cycle.nunique(), 1) else 0.0
+    return hrs, sigma, max(1e-3 * span, 5 * np.sqrt(2) * sigma)
+
+
+def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
+    sets, resets = _phase(pulses, SET_PHASES), _phase(pulses, RESET_PHASES)
+    hrs, sigma, floor = _rise_floor(pulses)
     thresholds, counts, curves = [], [], []
     for _cyc, grp in sets.groupby("cycle"):
         amp, g = grp.amplitude_V.to_numpy(), np.concatenate([[hrs], grp.conductance_S.to_numpy()])
@@ -188,7 +202,8 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     notes = [f"{n} switches from the rises of {len(counts)} set phase(s); thresholds the middles of their amplitude steps, "
              f"a line through them: first {first:.4f} V, spacing {step * 1e3:.2f} mV (the set hysteresis vh_V is the base's)",
              f"reset thresholds from the first and last fall: {top:.4f} V and {bottom:.4f} V",
-             f"{n_states} states at {chosen} closed switches, the reads closest to an even spread"]
+             f"{n_states} states at {chosen} closed switches, the reads closest to an even spread",
+             f"read noise {sigma * 1e9:.3g} nS (the reset state's reads); a switch counts beyond {floor * 1e9:.3g} nS"]
     return values, notes
 
 
@@ -278,8 +293,8 @@ def state_errors(device, pulses: pd.DataFrame, model: str) -> list:
     for level, (g_nS, count) in enumerate(zip(device.g_levels_nS, device.level_switch_counts), 1):
         if model == "ht-rram":
             per = [grp.conductance_S.to_numpy() for _c, grp in sets.groupby("cycle")]
-            hrs = device.hrs_conductance_S
-            reads = [g[_rises(np.concatenate([[hrs], g]), 1e-3 * (g.max() - hrs)) - 1] for g in per]
+            hrs, _sigma, floor = _rise_floor(pulses)
+            reads = [g[_rises(np.concatenate([[hrs], g]), floor) - 1] for g in per]
             measured = np.mean([r[count - 1] for r in reads if r.size >= count]) * 1e9
         else:
             measured = sets[sets.pulse == count].conductance_S.mean() * 1e9

@@ -43,3 +43,22 @@ def test_example_03_inference_power(tmp_path):
     assert 25 < array < 2500 and array < source < 1.05 * array
     assert (tmp_path / "power_trace.csv").read_text().count("\n") == int(got["time points"]) + 1
     assert (tmp_path / "power_trace.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_example_04_bring_your_own_device(tmp_path):
+    """The issue's targets for a third device: thresholds within 10 mV, ON resistances within 5 %, the DC
+    I-V within 5 % (RMSE of its range), the ISPP re-simulated within 2 % of the range; then the power study."""
+    got = _run("04_bring_your_own_device.py", tmp_path)
+    assert got["switches"].startswith("20 ")
+    assert float(got["largest threshold error mV"]) < 10
+    assert float(got["largest ON resistance error"]) < 0.05
+    assert float(got["set RMSE of range"]) < 0.02 and float(got["reset RMSE of range"]) < 0.02
+    assert float(got["DC I-V RMSE of range"]) < 0.05
+    assert len(got["states nS"].split()) == 8
+    qt, qtpr = float(got["QT power nW"]), float(got["QT & PR power nW"])
+    assert 25 < qtpr < qt < 2500  # pruning removes conductance, so QT & PR draws less
+    from compact_models.devices import resolve_device
+
+    assert resolve_device(str(tmp_path / "device.toml")).name == "lab-device-fit"
+    assert (tmp_path / "fit.png").stat().st_size > 10_000 and (tmp_path / "pulses.csv").exists()
