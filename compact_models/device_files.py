@@ -126,9 +126,14 @@ def device_from_mapping(data: dict, where: str = "device file") -> object:
                 raise ParameterError(f"{where}: [{section}] {key} is missing")
             values[key] = _value(table[key], types[key], f"{where}: [{section}] {key}")
     try:
-        return cls(name=name, citation=citation, **values)
+        device = cls(name=name, citation=citation, **values)
     except ParameterError as exc:
         raise ParameterError(f"{where}: {exc}") from None
+    try:  # the switches must reach every state: their ON resistances are solved from the states
+        device.switch_ron_ohm
+    except ParameterError as exc:
+        raise ParameterError(f"{where}: [states] cannot be reached by the switches: {exc}") from None
+    return device
 
 
 def _refuse_unknown(table: dict, allowed, where: str, place: str) -> None:

@@ -69,6 +69,9 @@ def test_a_file_device_is_its_values(tmp_path):
      r"level_switch_counts=.* must increase strictly"),
     (dict(section="states", key="level_switch_counts", value=[1, 5, 9, 13, 17, 21, 25, 40]), r"within 1..n_switches"),
     (dict(section="areas", key="rs_prefactor_ohm", value=[1.0]), r"rs_prefactor_ohm = \[1.0\] must be a finite number"),
+    (dict(section="states", key="g_levels_nS", value=[10, 20, 30, 40, 50, 60, 70, 96]),
+     r"\[states\] cannot be reached by the switches: a read conductance of 96.000 nS is above the device's ceiling 80.996 nS"),
+    (dict(name="hfoxsy", section="switches", key="step_uS", value=2000.0), r"\[states\] cannot be reached by the switches"),
 ])
 def test_malformed_files_name_the_key(tmp_path, edit, message):
     path = _edited(tmp_path, **edit)
