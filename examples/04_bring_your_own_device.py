@@ -1,13 +1,14 @@
 """Example 4: bring your own device, from measured pulses to the power of an array of it.
 
 A lab has measured a resistive memory that is neither built-in device: 20 switches whose thresholds
-are 32 mV apart from 3.30 V (HT-RRAM: 28, 25 mV apart from 3.2625 V), and states from 9 to 72 nS.
-Its "measurements" here are synthetic, so the fit can be checked against the truth: its ISPP in
-ngspice on a 20 mV ladder (not the thresholds' spacing), 3 cycles, with 0.05 nA of Gaussian noise on
-every read. They are written as the CSV a lab would have, fitted (`compact_models.fit`, as
-``python -m compact_models.fit --pulses pulses.csv --out DIR`` does), and the fitted device file is
-then written into a 24 x 24 array and run through the main job's power study (QT and QT & PR, one
-test image per class, in ngspice).
+are 32 mV apart from 3.30 V (HT-RRAM: 28, 25 mV apart from 3.2625 V), states from 9 to 72 nS, and
+other area laws (Rs 4 Mohm with a 0.32 V slope, Ri 9.5 kohm with 0.52 V; HT-RRAM: 5.1 Mohm, 0.35 V,
+8.7 kohm, 0.485 V). Its "measurements" here are synthetic, so the fit can be checked against the
+truth: its ISPP in ngspice on a 20 mV ladder (not the thresholds' spacing), 3 cycles, with 0.05 nA of
+Gaussian noise on every read, and its DC I-V sweep with 1 % noise. They are written as the CSVs a lab
+would have, fitted (`compact_models.fit`, as ``python -m compact_models.fit --pulses pulses.csv
+--iv iv.csv --out DIR`` does), and the fitted device file is then written into a 24 x 24 array and
+run through the main job's power study (QT and QT & PR, one test image per class, in ngspice).
 Usage: python examples/04_bring_your_own_device.py [OUT_DIR]
 """
 import sys
@@ -20,7 +21,7 @@ import pandas as pd
 from arrays.transfer import TransferSpec
 from compact_models import protocols
 from compact_models.device_files import write_device_file
-from compact_models.fit import fit_device, plot_fit, pulse_table, read_pulses
+from compact_models.fit import fit_device, plot_fit, pulse_table, read_iv, read_pulses
 from compact_models.ht_rram import HTRRAMParams
 from compact_models.io import atomic_save_figure
 from power.study import StudyConfig, run_study
@@ -30,13 +31,17 @@ out.mkdir(parents=True, exist_ok=True)
 
 truth = replace(HTRRAMParams(), name="lab-device", citation="synthetic measurements of example 04", n_switches=20,
                 vt_min_V=0.90, vt_step_V=0.032, g_levels_nS=(9.0, 18.0, 27.0, 36.0, 45.0, 54.0, 63.0, 72.0),
-                level_switch_counts=(1, 4, 7, 10, 13, 16, 18, 20))
+                level_switch_counts=(1, 4, 7, 10, 13, 16, 18, 20), rs_prefactor_ohm=4.0e6, rs_slope_V=0.32,
+                ri_prefactor_ohm=9.5e3, ri_slope_V=0.52)
 measured = pulse_table(protocols.ispp(truth, cycles=3, set_V=(3.0, 4.2, 0.02)), truth)
 rng = np.random.default_rng(4)
 measured["read_current_A"] += rng.normal(0.0, 0.05e-9, len(measured))
 measured.to_csv(out / "pulses.csv", index=False)
+sweep = protocols.dc_sweep(truth).trace
+pd.DataFrame({"V": sweep.voltage_V, "I_A": sweep.current_nA * 1e-9 * (1 + rng.normal(0.0, 0.01, len(sweep)))}).to_csv(
+    out / "iv.csv", index=False)
 
-fit = fit_device(read_pulses(out / "pulses.csv"), name="lab-device-fit")
+fit = fit_device(read_pulses(out / "pulses.csv"), name="lab-device-fit", iv=read_iv(out / "iv.csv"))
 write_device_file(fit.device, out / "device.toml")
 atomic_save_figure(out / "fit.png", plot_fit(fit))
 fitted = fit.device
@@ -45,6 +50,8 @@ print(f"switches: {fitted.n_switches} (true {truth.n_switches})")
 print(f"largest threshold error mV: {np.max(np.abs(set_fit - set_truth)) * 1e3:.2f}")
 print(f"largest ON resistance error: {np.max(np.abs(fitted.switch_ron_ohm / truth.switch_ron_ohm - 1)):.4f}")
 print(f"states nS: {' '.join(f'{g:.2f}' for g in fitted.g_levels_nS)}")
+for key in ("rs_prefactor_ohm", "rs_slope_V", "ri_prefactor_ohm", "ri_slope_V"):
+    print(f"{key} fitted/true: {getattr(fitted, key) / getattr(truth, key):.4f}")
 for phase, stats in fit.report["agreement"].items():
     print(f"{phase} RMSE of range: {stats['rmse_of_range']:.4f}")
 

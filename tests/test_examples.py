@@ -55,6 +55,8 @@ def test_example_04_bring_your_own_device(tmp_path):
     assert float(got["largest ON resistance error"]) < 0.05
     assert float(got["set RMSE of range"]) < 0.02 and float(got["reset RMSE of range"]) < 0.02
     assert float(got["DC I-V RMSE of range"]) < 0.05
+    for key in ("rs_prefactor_ohm", "rs_slope_V", "ri_prefactor_ohm", "ri_slope_V"):
+        assert abs(float(got[f"{key} fitted/true"]) - 1) < 0.02, key  # the I-V carries 1 % noise
     assert len(got["states nS"].split()) == 8
     qt, qtpr = float(got["QT power nW"]), float(got["QT & PR power nW"])
     assert 25 < qtpr < qt < 2500  # pruning removes conductance, so QT & PR draws less

@@ -122,3 +122,50 @@ def test_the_command_writes_the_device_the_report_and_the_figure(tmp_path, ispp_
 
     assert resolve_device(str(out / "device.toml")).n_switches == 28
     assert pd.read_csv(path).shape[0] == report["n_pulses"]
+
+
+def _iv(device, noise=0.0, seed=0):
+    sweep = protocols.dc_sweep(device).trace
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"V": sweep.voltage_V, "I_A": sweep.current_nA * 1e-9 * (1 + rng.normal(0.0, noise, len(sweep)))})
+
+
+def test_iv_replay_is_ngspice_s_dc_sweep():
+    """The law fit's currents (each point at DC, switches by their hysteresis) against ngspice's sweep:
+    the same within the sweep's own 1e-3 (ngspice's reltol) of the range."""
+    from compact_models.fit import iv_currents_A
+
+    for device in (HTRRAMParams(), HfOxSyParams()):
+        iv = _iv(device)
+        got = iv_currents_A(device, iv.V.to_numpy())
+        assert np.sqrt(np.mean((got - iv.I_A) ** 2)) < 1e-3 * np.ptp(iv.I_A), device.name
+
+
+def test_area_laws_fit_back_from_an_iv():
+    """Other laws than the base's, recovered from a DC I-V with 1 % noise: each within 2 % (the noise
+    averages over ~300 points; the prefactors and slopes are correlated), the I-V within 5 % of its range."""
+    from dataclasses import replace
+
+    truth = replace(HTRRAMParams(), rs_prefactor_ohm=4.0e6, rs_slope_V=0.32, ri_prefactor_ohm=9.5e3, ri_slope_V=0.52)
+    fit = fit_device(pulse_table(protocols.ispp(truth, cycles=1), truth), name="laws", iv=_iv(truth, 0.01))
+    for key in ("rs_prefactor_ohm", "rs_slope_V", "ri_prefactor_ohm", "ri_slope_V"):
+        assert getattr(fit.device, key) == pytest.approx(getattr(truth, key), rel=0.02), key
+    assert fit.report["iv"]["rmse_of_range_before"] > 0.1 > 0.05 > fit.report["iv"]["rmse_of_range"]
+    h_truth = replace(HfOxSyParams(), g_programming_uS=1.5 * HfOxSyParams().g_programming_uS)
+    h_fit = fit_device(pulse_table(protocols.pulse_trains(h_truth, cycles=2, noise=False), h_truth), name="hf-laws",
+                       iv=_iv(h_truth, 0.01))
+    assert h_fit.device.g_programming_uS == pytest.approx(h_truth.g_programming_uS, rel=0.02)
+
+
+@pytest.mark.parametrize("frame, message", [
+    (pd.DataFrame({"V": [0.1] * 20}), "missing column(s) I_A"),
+    (pd.DataFrame({"V": np.linspace(0, 1, 5), "I_A": np.linspace(0, 1e-9, 5)}), "5 point(s); a law fit needs at least 10"),
+    (pd.DataFrame({"V": np.linspace(0.1, 1, 12), "I_A": [1e-9] * 11 + [-1e-9]}), "I_A -1e-09 on data row 12 has the opposite sign"),
+])
+def test_malformed_iv_tables_are_one_line(tmp_path, ispp_table, frame, message):
+    pulses, iv = _table(tmp_path, ispp_table), _table(tmp_path, frame, "iv.csv")
+    out = tmp_path / "never"
+    res = subprocess.run([sys.executable, "-m", "compact_models.fit", "--pulses", str(pulses), "--iv", str(iv), "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and message in res.stderr and res.stderr.strip().count("\n") == 0, res.stderr
+    assert not out.exists()

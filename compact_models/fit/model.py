@@ -1,38 +1,15 @@
-"""Fit a device file to measured pulse data: ``python -m compact_models.fit --pulses FILE.csv --out DIR``.
-
-The input is what a device lab has after an ISPP or a pulse-train run, one row per pulse (`PULSE_COLUMNS`:
-``cycle``, ``pulse``, ``amplitude_V``, ``width_s``, ``read_V`` and ``read_current_A`` or
-``conductance_S``; ``phase`` optional, else the amplitude's sign). From it the fit places the switches
-of the parallel-switch model and its states:
-
-* ``ht-rram`` (one width, amplitudes stepped; paper 001's ISPP): every set pulse after which the read
-  rises closes one more switch, its threshold the middle of that pulse's amplitude step; a line through
-  the thresholds gives the first threshold and the spacing, the count of rises the number of switches.
-  The reset pulses place the reset thresholds (first and last fall). The states are the reads after
-  the switch counts closest to an even spread of ``states`` conductances from the first to the last.
-* ``hfoxsy`` (pulse trains of growing amplitude and width; paper 000): the train's amplitudes and
-  widths are the write scheme, the reads after each pulse the state curve (Gmin, the end steps and the
-  linear step), their spread over the cycles the cycle-to-cycle sigma.
-
-What the data do not determine (the area laws, capacitances, contacts, the ON/OFF leakage, the set
-hysteresis split) is taken from a base device (``--base``, the model's built-in by default) and listed
-as assumed. The fitted device is then run through the same protocol in ngspice, and `FitResult.report`
-holds the agreement (RMSE and R^2 of the reads per phase, per state) with what was fitted and assumed.
-"""
+"""The fit of a device to its pulse table: switches, thresholds and states, then ngspice runs it again."""
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from compact_models.errors import InputFileError, ParameterError
-
-PULSE_COLUMNS = ("cycle", "pulse", "amplitude_V", "width_s", "read_V")
-"""Columns every pulse table needs, besides ``read_current_A`` or ``conductance_S``."""
-SET_PHASES, RESET_PHASES = ("set", "potentiation"), ("reset", "depression")
+from compact_models.fit.laws import LAW_KEYS, fit_laws
+from compact_models.fit.tables import RESET_PHASES, SET_PHASES, check_iv, check_pulses
 
 
 @dataclass
@@ -47,56 +24,10 @@ class FitResult:
     report: dict
 
 
-def read_pulses(path) -> pd.DataFrame:
-    """The pulse table of a CSV file, checked: one `InputFileError` line for anything wrong."""
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(f"{path}: cannot be read as CSV ({exc})") from None
-    return check_pulses(frame, str(path))
-
-
-def check_pulses(frame: pd.DataFrame, where: str = "pulse table") -> pd.DataFrame:
-    """``frame`` with ``conductance_S`` and ``phase``; `InputFileError` naming what is missing or wrong."""
-    missing = [c for c in PULSE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputFileError(f"{where}: missing column(s) {', '.join(missing)}; a pulse table has {', '.join(PULSE_COLUMNS)} "
-                             "and read_current_A or conductance_S")
-    reading = "conductance_S" if "conductance_S" in frame.columns else "read_current_A" if "read_current_A" in frame.columns else None
-    if reading is None:
-        raise InputFileError(f"{where}: needs a read_current_A or a conductance_S column")
-    out = frame.copy()
-    for col in (*PULSE_COLUMNS, reading):
-        values = pd.to_numeric(out[col], errors="coerce")
-        bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))
-        if bad.size:
-            raise InputFileError(f"{where}: column {col} has a non-numeric value {frame[col].iloc[bad[0]]!r} on data row {bad[0] + 1}")
-        out[col] = values
-    if len(out) < 4:
-        raise InputFileError(f"{where}: {len(out)} row(s); a fit needs the pulses of at least one set and one reset phase")
-    if np.any(out.read_V == 0):
-        raise InputFileError(f"{where}: read_V is 0 V on some rows; a read needs a voltage")
-    if reading == "read_current_A":
-        if np.any(np.sign(out.read_current_A) * np.sign(out.read_V) < 0):
-            row = int(np.flatnonzero(np.sign(out.read_current_A) * np.sign(out.read_V) < 0)[0])
-            raise InputFileError(f"{where}: read_current_A {float(out.read_current_A.iloc[row]):g} on data row {row + 1} has "
-                                 f"the opposite sign of its read_V {float(out.read_V.iloc[row]):g}")
-        out["conductance_S"] = out.read_current_A / out.read_V
-    elif np.any(out.conductance_S <= 0):
-        raise InputFileError(f"{where}: conductance_S must be > 0 on every row")
-    if "phase" not in out.columns:
-        out["phase"] = np.where(out.amplitude_V > 0, "set", "reset")
-    phases = set(out.phase.astype(str))
-    if not phases & set(SET_PHASES) or not phases & set(RESET_PHASES):
-        raise InputFileError(f"{where}: phases {sorted(phases)}; the fit needs a set (or potentiation) and a reset "
-                             "(or depression) phase")
-    return out.sort_values(["cycle"], kind="stable").reset_index(drop=True)
-
-
 def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: str = "fitted", states: int | None = None,
-               citation: str = "") -> FitResult:
-    """The device of ``pulses`` (a checked pulse table), re-simulated in ngspice, with its report."""
+               citation: str = "", iv: pd.DataFrame | None = None) -> FitResult:
+    """The device of ``pulses`` (a checked pulse table), re-simulated in ngspice, with its report; with a
+    DC I-V table ``iv`` (`read_iv`) its area laws are fitted too."""
     from compact_models.device_files import MODELS
 
     pulses = check_pulses(pulses)
@@ -112,12 +43,19 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         device = dataclasses.replace(base, name=name, citation=citation or f"fitted by rram-cosim to {len(pulses)} pulses", **values)
     except ParameterError as exc:
         raise InputFileError(f"the data give a device the model refuses: {exc}") from None
+    iv_report = None
+    if iv is not None:
+        laws, iv_report = fit_laws(device, check_iv(iv), LAW_KEYS[model])
+        values.update(laws)
+        device = dataclasses.replace(device, **laws)
+        notes.append(f"area laws {', '.join(laws)} from the DC I-V: its RMSE {iv_report['rmse_of_range_before']:.4f} of the "
+                     f"range with the base's laws, {iv_report['rmse_of_range']:.4f} fitted")
     simulated = _simulate(device, pulses, model)
     assumed = sorted(set(f.name for f in dataclasses.fields(base)) - set(values) - {"name", "citation"})
     report = {"model": model, "device": device.name, "base": base.name, "n_pulses": int(len(pulses)),
               "n_cycles": int(pulses.cycle.nunique()), "fitted": {k: _plain(v) for k, v in values.items()},
               "assumed": {k: _plain(getattr(device, k)) for k in assumed}, "notes": notes,
-              "agreement": agreement(pulses, simulated), "states": state_errors(device, pulses, model)}
+              "agreement": agreement(pulses, simulated), "states": state_errors(device, pulses, model), "iv": iv_report}
     return FitResult(device, pulses, simulated, report)
 
 
@@ -301,104 +239,3 @@ def state_errors(device, pulses: pd.DataFrame, model: str) -> list:
         rows.append({"state": level, "switches": int(count), "file_nS": float(g_nS), "measured_nS": float(measured),
                      "error_nS": float(g_nS - measured)})
     return rows
-
-
-def pulse_table(result, device) -> pd.DataFrame:
-    """The pulse table (`PULSE_COLUMNS`) of a protocol's result: what a lab would hand the fit."""
-    reads = result.reads
-    if result.protocol == "ispp":
-        return pd.DataFrame({"cycle": reads.cycle, "phase": reads.phase, "pulse": reads.pulse, "amplitude_V": reads.amplitude_V,
-                             "width_s": result.summary["pulse_width_s"], "read_V": device.read_V,
-                             "read_current_A": reads.read_current_nA * 1e-9})
-    if result.protocol == "pulse-train":
-        return pd.DataFrame({"cycle": reads.cycle, "phase": reads.phase, "pulse": reads.pulse, "amplitude_V": reads.amplitude_V,
-                             "width_s": reads.width_ns * 1e-9, "read_V": device.read_V, "conductance_S": reads.conductance_uS * 1e-6})
-    raise ParameterError(f"protocol {result.protocol!r} has no pulse table; use ispp or pulse-train")
-
-
-def plot_fit(fit: FitResult):
-    """Measured against simulated reads, pulse by pulse over every cycle, one panel per phase."""
-    from compact_models.io import new_figure
-
-    phases = sorted(set(fit.measured.phase), key=lambda p: (p not in SET_PHASES, p))
-    fig, axes = new_figure(1, len(phases), figsize=(5.2 * len(phases), 3.8), squeeze=False)
-    for ax, phase in zip(axes[0], phases):
-        for frame, style, label in ((fit.measured, dict(marker="o", ls="", ms=3, alpha=0.6), "measured"),
-                                    (fit.simulated, dict(ls="-", lw=1.2), "simulated (ngspice, fitted device)")):
-            sel = frame[frame.phase == phase]
-            for n, (_cyc, grp) in enumerate(sel.groupby("cycle")):
-                ax.plot(grp.pulse, grp.conductance_S * 1e6, color="C0" if label == "measured" else "C3",
-                        label=label if n == 0 else None, **style)
-        stats = fit.report["agreement"].get(phase, {})
-        ax.set_title(f"{phase}: RMSE {stats.get('rmse_of_range', float('nan')) * 100:.2f} % of range, "
-                     f"$R^2$ {stats.get('r2', float('nan')):.4f}", fontsize=9)
-        ax.set_xlabel("pulse number in the phase")
-        ax.set_ylabel(r"read conductance $G$ ($\mu$S)")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"{fit.device.name}: fit of the {fit.report['model']} model to {fit.report['n_cycles']} cycle(s)")
-    fig.tight_layout()
-    return fig
-
-
-def build_parser():
-    import argparse
-
-    from compact_models.cli import add_common_arguments, add_overwrite_argument
-    from compact_models.device_files import MODELS
-
-    parser = argparse.ArgumentParser(prog="python -m compact_models.fit", description=__doc__.splitlines()[0])
-    parser.add_argument("--pulses", type=Path, required=True,
-                        help="CSV, one row per pulse: cycle, pulse, amplitude_V, width_s, read_V and read_current_A or "
-                             "conductance_S; phase (set/reset or potentiation/depression) optional")
-    parser.add_argument("--model", choices=list(MODELS), default=None,
-                        help="compact model to fit (default: hfoxsy if a phase's widths vary, else ht-rram)")
-    parser.add_argument("--base", default=None, help="device whose unfitted parameters are assumed: a built-in or a "
-                                                     "device file (default: the model's built-in)")
-    parser.add_argument("--name", default="fitted", help="name of the fitted device (default fitted)")
-    parser.add_argument("--states", type=int, default=None, help="programmable states to place (default: the base's)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for device.toml, fit_report.json and fit.png")
-    add_overwrite_argument(parser)
-    add_common_arguments(parser)
-    return parser
-
-
-def main(argv=None) -> int:
-    from compact_models.cli import run_guarded, setup_logging
-
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
-    return run_guarded(lambda: _fit(args))
-
-
-def _fit(args) -> int:
-    from compact_models.cli import prepare_out_dir
-    from compact_models.device_files import NAME_PATTERN, device_file_text
-    from compact_models.devices import resolve_device
-    from compact_models.io import atomic_save_figure, atomic_write_json, atomic_write_text, staged_results
-    from compact_models.simulator import ngspice_info
-    from compact_models.store import RunState, content_key, spec_fields
-
-    if not NAME_PATTERN.match(args.name):
-        raise ParameterError(f"--name {args.name!r} must be 1-40 lower-case letters, digits, '-', '_' or '.'")
-    pulses = read_pulses(args.pulses)
-    base = resolve_device(args.base) if args.base else None
-    fit = fit_device(pulses, args.model, base, args.name, args.states)
-    out = prepare_out_dir(args.out)
-    RunState(out, "fit", {"pulses": content_key(pulses.to_dict(orient="list")), "model": args.model, "name": args.name,
-                          "base": spec_fields(fit.device if base is None else base), "states": args.states},
-             overwrite=args.overwrite)
-    with staged_results(out) as stage:
-        atomic_write_text(stage / "device.toml", device_file_text(fit.device))
-        atomic_save_figure(stage / "fit.png", plot_fit(fit))
-        atomic_write_json(stage / "fit_report.json", {**fit.report, "simulator": ngspice_info()})
-    print(f"wrote {out}/device.toml, fit_report.json and fit.png ({fit.report['model']} model, {fit.device.n_switches} switches, "
-          f"{len(fit.device.g_levels_nS)} states)")
-    for phase, stats in fit.report["agreement"].items():
-        print(f"  {phase}: RMSE {stats['rmse_of_range'] * 100:.3f} % of the range, R^2 {stats['r2']:.5f} over {stats['n_pulses']} pulses")
-    for note in fit.report["notes"]:
-        print(f"  {note}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
