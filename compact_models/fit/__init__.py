@@ -19,14 +19,27 @@ are fitted as well: every point's current is the cell's DC current with its swit
 history has put them (their hysteresis, from reset), and least squares on the currents relative to their
 size moves the laws' prefactors and slopes (HT-RRAM) or the field-activated conduction (HfOxSy). What the
 data do not determine (the laws without an I-V, capacitances, contacts, the OFF leakage, the set
-hysteresis split) is taken from a base device (``--base``, the model's built-in by default) and listed
-as assumed. The fitted device is then run through the same protocol in ngspice, and `FitResult.report`
-holds the agreement (RMSE and R^2 of the reads per phase, per state) with what was fitted and assumed.
+hysteresis split; HT-RRAM's write error without program-and-verify outcomes, ``--verify``) is taken
+from a base device (``--base``, the model's built-in by default) and listed as assumed. The fitted
+device is then run through the same protocol in ngspice, and `FitResult.report` holds the agreement
+(RMSE and R^2 of the reads per phase, per state) with what was fitted and assumed.
 """
 from compact_models.fit.laws import LAW_KEYS, fit_laws, iv_currents_A
-from compact_models.fit.model import FitResult, agreement, fit_device, state_errors
+from compact_models.fit.model import FitResult, agreement, fit_device, state_errors, write_errors
 from compact_models.fit.plots import plot_fit
-from compact_models.fit.tables import IV_COLUMNS, PULSE_COLUMNS, check_iv, check_pulses, pulse_table, read_iv, read_pulses
+from compact_models.fit.tables import (
+                                       IV_COLUMNS,
+                                       PULSE_COLUMNS,
+                                       VERIFY_COLUMNS,
+                                       check_iv,
+                                       check_pulses,
+                                       check_verify,
+                                       pulse_table,
+                                       read_iv,
+                                       read_pulses,
+                                       read_verify,
+)
 
-__all__ = ["FitResult", "IV_COLUMNS", "LAW_KEYS", "PULSE_COLUMNS", "agreement", "check_iv", "check_pulses", "fit_device",
-           "fit_laws", "iv_currents_A", "plot_fit", "pulse_table", "read_iv", "read_pulses", "state_errors"]
+__all__ = ["FitResult", "IV_COLUMNS", "LAW_KEYS", "PULSE_COLUMNS", "VERIFY_COLUMNS", "agreement", "check_iv", "check_pulses",
+           "check_verify", "fit_device", "fit_laws", "iv_currents_A", "plot_fit", "pulse_table", "read_iv", "read_pulses",
+           "read_verify", "state_errors", "write_errors"]

@@ -7,7 +7,7 @@ from compact_models.errors import ParameterError
 from compact_models.fit import __doc__ as FIT_DOC
 from compact_models.fit.model import fit_device
 from compact_models.fit.plots import plot_fit
-from compact_models.fit.tables import read_iv, read_pulses
+from compact_models.fit.tables import read_iv, read_pulses, read_verify
 
 
 def build_parser():
@@ -22,6 +22,9 @@ def build_parser():
                              "conductance_S; phase (set/reset or potentiation/depression) optional")
     parser.add_argument("--iv", type=Path, default=None,
                         help="CSV of a DC I-V sweep (V, I_A in sweep order), for the area laws (default: the base's laws)")
+    parser.add_argument("--verify", type=Path, default=None,
+                        help="CSV of program-and-verify outcomes (target state 1..N, final_conductance_S, pulses), for "
+                             "the write error (default: the base's)")
     parser.add_argument("--model", choices=list(MODELS), default=None,
                         help="compact model to fit (default: hfoxsy if a phase's widths vary, else ht-rram)")
     parser.add_argument("--base", default=None, help="device whose unfitted parameters are assumed: a built-in or a "
@@ -55,10 +58,12 @@ def _fit(args) -> int:
     pulses = read_pulses(args.pulses)
     base = resolve_device(args.base) if args.base else None
     iv = read_iv(args.iv) if args.iv else None
-    fit = fit_device(pulses, args.model, base, args.name, args.states, iv=iv)
+    verify = read_verify(args.verify) if args.verify else None
+    fit = fit_device(pulses, args.model, base, args.name, args.states, iv=iv, verify=verify)
     out = prepare_out_dir(args.out)
     RunState(out, "fit", {"pulses": content_key(pulses.to_dict(orient="list")), "model": args.model, "name": args.name,
                           "iv": None if iv is None else content_key(iv.to_dict(orient="list")),
+                          "verify": None if verify is None else content_key(verify.to_dict(orient="list")),
                           "base": spec_fields(fit.device if base is None else base), "states": args.states},
              overwrite=args.overwrite)
     with staged_results(out) as stage:

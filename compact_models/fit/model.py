@@ -9,7 +9,7 @@ import pandas as pd
 
 from compact_models.errors import InputFileError, ParameterError
 from compact_models.fit.laws import LAW_KEYS, fit_laws
-from compact_models.fit.tables import RESET_PHASES, SET_PHASES, check_iv, check_pulses
+from compact_models.fit.tables import RESET_PHASES, SET_PHASES, check_iv, check_pulses, check_verify
 
 
 @dataclass
@@ -25,9 +25,10 @@ class FitResult:
 
 
 def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: str = "fitted", states: int | None = None,
-               citation: str = "", iv: pd.DataFrame | None = None) -> FitResult:
+               citation: str = "", iv: pd.DataFrame | None = None, verify: pd.DataFrame | None = None) -> FitResult:
     """The device of ``pulses`` (a checked pulse table), re-simulated in ngspice, with its report; with a
-    DC I-V table ``iv`` (`read_iv`) its area laws are fitted too."""
+    DC I-V table ``iv`` (`read_iv`) its area laws are fitted too, and with program-and-verify outcomes
+    ``verify`` (`read_verify`) its write error."""
     from compact_models.device_files import MODELS
 
     pulses = check_pulses(pulses)
@@ -50,12 +51,21 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         device = dataclasses.replace(device, **laws)
         notes.append(f"area laws {', '.join(laws)} from the DC I-V: its RMSE {iv_report['rmse_of_range_before']:.4f} of the "
                      f"range with the base's laws, {iv_report['rmse_of_range']:.4f} fitted")
+    verify_report = None
+    if verify is not None:
+        errors, verify_report = write_errors(device, check_verify(verify))
+        if model == "ht-rram":
+            values.update(errors)
+            device = dataclasses.replace(device, **errors)
+            notes.append(f"write error sigma {errors['write_sigma_nS']:.3f} nS, truncated at {errors['write_truncate_nS']:.3f} nS, "
+                         "from the verify outcomes")
     simulated = _simulate(device, pulses, model)
     assumed = sorted(set(f.name for f in dataclasses.fields(base)) - set(values) - {"name", "citation"})
     report = {"model": model, "device": device.name, "base": base.name, "n_pulses": int(len(pulses)),
               "n_cycles": int(pulses.cycle.nunique()), "fitted": {k: _plain(v) for k, v in values.items()},
               "assumed": {k: _plain(getattr(device, k)) for k in assumed}, "notes": notes,
-              "agreement": agreement(pulses, simulated), "states": state_errors(device, pulses, model), "iv": iv_report}
+              "agreement": agreement(pulses, simulated), "states": state_errors(device, pulses, model), "iv": iv_report,
+              "verify": verify_report}
     return FitResult(device, pulses, simulated, report)
 
 
@@ -239,3 +249,23 @@ def state_errors(device, pulses: pd.DataFrame, model: str) -> list:
         rows.append({"state": level, "switches": int(count), "file_nS": float(g_nS), "measured_nS": float(measured),
                      "error_nS": float(g_nS - measured)})
     return rows
+
+
+def write_errors(device, verify: pd.DataFrame) -> tuple:
+    """(HT-RRAM's write-error parameters, the per-state report) from program-and-verify outcomes: each
+    outcome's error is its final read against its state's conductance in the device; the sigma is
+    pooled over the states, the truncation the largest error seen. The per-state sigmas show whether
+    the error depends on the state (the device file holds one sigma)."""
+    levels = np.asarray(device.g_levels_nS)
+    if verify.target.max() > levels.size:
+        raise InputFileError(f"verify table: target {int(verify.target.max())} is beyond the fitted device's {levels.size} states")
+    err_nS = verify.final_conductance_S * 1e9 - levels[verify.target - 1]
+    per = err_nS.groupby(verify.target).agg(["mean", "std", "size"])
+    sigma = float(np.sqrt(np.mean(err_nS ** 2)))
+    values = {"write_sigma_nS": sigma, "write_truncate_nS": float(max(np.abs(err_nS).max(), 1e-3))}
+    report = {"n_outcomes": int(len(verify)), "sigma_nS": sigma, "max_abs_error_nS": float(np.abs(err_nS).max()),
+              "per_state": [{"state": int(k), "mean_error_nS": float(r["mean"]), "sigma_nS": float(r["std"]), "n": int(r["size"])}
+                            for k, r in per.iterrows()]}
+    if "pulses" in verify.columns:
+        report["mean_pulses"] = float(pd.to_numeric(verify.pulses, errors="coerce").mean())
+    return values, report

@@ -11,6 +11,8 @@ from compact_models.errors import InputFileError, ParameterError
 PULSE_COLUMNS = ("cycle", "pulse", "amplitude_V", "width_s", "read_V")
 """Columns every pulse table needs, besides ``read_current_A`` or ``conductance_S``."""
 SET_PHASES, RESET_PHASES = ("set", "potentiation"), ("reset", "depression")
+VERIFY_COLUMNS = ("target", "final_conductance_S")
+"""Columns of a program-and-verify table: the state aimed at (1..N) and the conductance read at the end."""
 IV_COLUMNS = ("V", "I_A")
 """Columns of a DC I-V table, in sweep order (its history decides which switches are closed)."""
 
@@ -20,6 +22,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
         return pd.read_csv(path)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputFileError(f"{path}: cannot be read as CSV ({exc})") from None
+
+
+def _numeric(frame: pd.DataFrame, columns, where: str) -> pd.DataFrame:
+    """A copy of ``frame`` with ``columns`` as finite numbers; the first value that is not one, named."""
+    out = frame.copy()
+    for col in columns:
+        values = pd.to_numeric(out[col], errors="coerce")
+        bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))
+        if bad.size:
+            raise InputFileError(f"{where}: column {col} has a non-numeric value {frame[col].iloc[bad[0]]!r} on data row {bad[0] + 1}")
+        out[col] = values
+    return out
 
 
 def read_pulses(path) -> pd.DataFrame:
@@ -36,13 +50,7 @@ def check_pulses(frame: pd.DataFrame, where: str = "pulse table") -> pd.DataFram
     reading = "conductance_S" if "conductance_S" in frame.columns else "read_current_A" if "read_current_A" in frame.columns else None
     if reading is None:
         raise InputFileError(f"{where}: needs a read_current_A or a conductance_S column")
-    out = frame.copy()
-    for col in (*PULSE_COLUMNS, reading):
-        values = pd.to_numeric(out[col], errors="coerce")
-        bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))
-        if bad.size:
-            raise InputFileError(f"{where}: column {col} has a non-numeric value {frame[col].iloc[bad[0]]!r} on data row {bad[0] + 1}")
-        out[col] = values
+    out = _numeric(frame, (*PULSE_COLUMNS, reading), where)
     if len(out) < 4:
         raise InputFileError(f"{where}: {len(out)} row(s); a fit needs the pulses of at least one set and one reset phase")
     if np.any(out.read_V == 0):
@@ -98,3 +106,24 @@ def pulse_table(result, device) -> pd.DataFrame:
         return pd.DataFrame({"cycle": reads.cycle, "phase": reads.phase, "pulse": reads.pulse, "amplitude_V": reads.amplitude_V,
                              "width_s": reads.width_ns * 1e-9, "read_V": device.read_V, "conductance_S": reads.conductance_uS * 1e-6})
     raise ParameterError(f"protocol {result.protocol!r} has no pulse table; use ispp or pulse-train")
+
+
+def read_verify(path) -> pd.DataFrame:
+    """The program-and-verify table of a CSV file (`VERIFY_COLUMNS`; ``pulses`` optional), checked."""
+    return check_verify(_read_csv(Path(path)), str(path))
+
+
+def check_verify(frame: pd.DataFrame, where: str = "verify table") -> pd.DataFrame:
+    """``frame``'s targets as whole state numbers and its conductances as positive numbers."""
+    missing = [c for c in VERIFY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputFileError(f"{where}: missing column(s) {', '.join(missing)}; a verify table has {', '.join(VERIFY_COLUMNS)} "
+                             "(the state number aimed at, 1..N) and optionally pulses")
+    out = _numeric(frame, VERIFY_COLUMNS, where)
+    if np.any(out.target != np.round(out.target)) or np.any(out.target < 1):
+        raise InputFileError(f"{where}: target must be a state number 1, 2, ... on every row")
+    if np.any(out.final_conductance_S <= 0):
+        raise InputFileError(f"{where}: final_conductance_S must be > 0 on every row")
+    if out.groupby("target").size().min() < 2:
+        raise InputFileError(f"{where}: every state needs at least 2 outcomes for a spread")
+    return out.astype({"target": int})

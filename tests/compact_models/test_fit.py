@@ -169,3 +169,36 @@ def test_malformed_iv_tables_are_one_line(tmp_path, ispp_table, frame, message):
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and message in res.stderr and res.stderr.strip().count("\n") == 0, res.stderr
     assert not out.exists()
+
+
+def test_write_error_from_verify_outcomes(ht_fit):
+    """Outcomes drawn with another sigma (paper 001's model: a truncated Gaussian per write), 50 per
+    state: the pooled sigma within 3 standard errors (sigma / sqrt(2 x 400) = 3.5 %) of the drawn one."""
+    from compact_models.ht_rram import ProgrammingError
+
+    P, fit = ht_fit
+    rng = np.random.default_rng(8)
+    draw = ProgrammingError(sigma_nS=1.8, truncate_nS=5.0)
+    targets = np.repeat(np.arange(1, 9), 50)
+    verify = pd.DataFrame({"target": targets, "final_conductance_S": (np.asarray(P.g_levels_nS)[targets - 1]
+                                                                       + draw.draw_nS(rng, targets.size)) * 1e-9,
+                           "pulses": 3})
+    out = fit_device(fit.measured, name="verified", verify=verify)
+    sigma_drawn = float(np.std(draw.draw_nS(np.random.default_rng(8), 100_000)))  # the truncated Gaussian's own sigma
+    assert out.device.write_sigma_nS == pytest.approx(sigma_drawn, rel=3 * 0.035)
+    assert out.device.write_truncate_nS <= 5.0 and len(out.report["verify"]["per_state"]) == 8
+    assert out.device.write_error().sigma_nS == out.device.write_sigma_nS
+
+
+@pytest.mark.parametrize("frame, message", [
+    (pd.DataFrame({"target": [1, 1]}), "missing column(s) final_conductance_S"),
+    (pd.DataFrame({"target": [1.5, 1.5], "final_conductance_S": [1e-8, 1e-8]}), "target must be a state number"),
+    (pd.DataFrame({"target": [1, 2], "final_conductance_S": [1e-8, 2e-8]}), "every state needs at least 2 outcomes"),
+    (pd.DataFrame({"target": [1, 1], "final_conductance_S": ["x", 1e-8]}), "non-numeric value 'x' on data row 1"),
+])
+def test_malformed_verify_tables_are_one_line(frame, message):
+    from compact_models.errors import InputFileError
+    from compact_models.fit import check_verify
+
+    with pytest.raises(InputFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        check_verify(frame)
