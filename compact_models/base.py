@@ -299,6 +299,15 @@ class SwitchDeviceMixin:
             for v in values if isinstance(values, tuple) else (values,):
                 if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and not math.isfinite(v):
                     raise ParameterError(f"{self.name} parameter {f.name}={values!r} must be a finite number")
+        if not 0 <= self.d2d_ron_sigma_rel <= 2 or not 0 <= self.d2d_vt_sigma_V <= 0.5:
+            raise ParameterError(f"{self.name} parameters d2d_ron_sigma_rel={self.d2d_ron_sigma_rel!r}, d2d_vt_sigma_V="
+                                 f"{self.d2d_vt_sigma_V!r} must be within 0..2 and 0..0.5 V")
+
+    @property
+    def device_variation(self) -> "DeviceVariation":
+        """The device-to-device spread the device's own parameters give (`d2d_ron_sigma_rel`, `d2d_vt_sigma_V`):
+        what transfers and protocols draw when they are not given another."""
+        return DeviceVariation(ron_sigma_rel=self.d2d_ron_sigma_rel, vt_sigma_V=self.d2d_vt_sigma_V)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,9 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cycles", type=int, default=None,
                         help="cycles (default: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_CYCLES.items()) + ")")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cycle-to-cycle noise and variation")
-    parser.add_argument("--d2d-ron-sigma", type=float, default=0.0,
-                        help="device-to-device spread of ln(RON) (0 = nominal device)")
-    parser.add_argument("--d2d-vt-sigma-V", type=float, default=0.0, help="device-to-device spread of VT, V")
+    parser.add_argument("--d2d-ron-sigma", type=float, default=None,
+                        help="device-to-device spread of ln(RON) (0 = nominal device; default: the device's own, 0 for the built-ins)")
+    parser.add_argument("--d2d-vt-sigma-V", type=float, default=None,
+                        help="device-to-device spread of VT, V (default: the device's own, 0 for the built-ins)")
     parser.add_argument("--c2c-ron-sigma", type=float, default=0.0,
                         help="ispp: cycle-to-cycle spread of ln(RON), drawn per switch and cycle (0 = identical cycles)")
     parser.add_argument("--out", type=Path, default=None,
@@ -62,7 +63,9 @@ def _characterize(args) -> int:
         raise ParameterError(f"--c2c-ron-sigma applies to --protocol ispp, not {protocol}: leave it out")
     if not 0 <= args.c2c_ron_sigma <= 2:
         raise ParameterError(f"--c2c-ron-sigma {args.c2c_ron_sigma!r} must be within 0..2")
-    variation = DeviceVariation(ron_sigma_rel=args.d2d_ron_sigma, vt_sigma_V=args.d2d_vt_sigma_V)
+    own = params.device_variation
+    variation = DeviceVariation(ron_sigma_rel=own.ron_sigma_rel if args.d2d_ron_sigma is None else args.d2d_ron_sigma,
+                                vt_sigma_V=own.vt_sigma_V if args.d2d_vt_sigma_V is None else args.d2d_vt_sigma_V)
     out = prepare_out_dir(args.out or timestamped(f"characterize-{protocol}"))
     RunState(out, "characterization", {"device": spec_fields(params), "protocol": protocol, "cycles": args.cycles,
                                        "seed": args.seed, "variation": spec_fields(variation),

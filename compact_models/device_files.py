@@ -42,7 +42,7 @@ SECTIONS = {
         "read": ("read_V",),
         "write": ("reset_V",),
         "states": ("g_levels_nS", "level_switch_counts"),
-        "errors": ("write_sigma_nS", "write_truncate_nS", "reset_sigma_nS"),
+        "errors": ("write_sigma_nS", "write_truncate_nS", "reset_sigma_nS", "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
     },
     "hfoxsy": {
         "areas": ("g_min_uS", "g_programming_uS", "ri_ohm", "cs_F", "ci_F"),
@@ -51,7 +51,7 @@ SECTIONS = {
         "read": ("read_V", "read_width_s", "read_gap_s"),
         "write": ("v_start_V", "v_stop_V", "width_start_s", "width_stop_s"),
         "states": ("n_linear_states", "n_weight_states"),
-        "errors": ("sigma_c2c_uS", "c2c_truncate_sigma"),
+        "errors": ("sigma_c2c_uS", "c2c_truncate_sigma", "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
     },
 }
 """Per model, the file's sections and the parameters each holds (every field of the class but its name

@@ -92,6 +92,10 @@ class HfOxSyParams(SwitchDeviceMixin):
     """Cycle-to-cycle standard deviation of a programmed state, uS (paper 000, Fig. 2f)."""
     c2c_truncate_sigma: float = 3.0
     """Cycle-to-cycle deviations are truncated at this many sigma."""
+    d2d_ron_sigma_rel: float = 0.0
+    """Device-to-device spread of each switch's ln(RON), drawn once per device (`device_variation`; 0: identical devices)."""
+    d2d_vt_sigma_V: float = 0.0
+    """Device-to-device spread of each switch's threshold, V, drawn once per device (0: identical devices)."""
     rc_ohm: float = 10.0
     """Contact resistance at the top and at the bottom, ohm (our choice)."""
     ri_ohm: float = 50.0

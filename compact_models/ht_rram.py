@@ -118,6 +118,10 @@ class HTRRAMParams(SwitchDeviceMixin):
     """The write error is truncated at +-this, nS (paper 001, Fig. 4b: every write within 4 nS)."""
     reset_sigma_nS: float = RESET_SIGMA_NS
     """Spread of a reset (unwritten) cell's 1 V read around the HRS, nS (assumed; see `RESET_SIGMA_NS`)."""
+    d2d_ron_sigma_rel: float = 0.0
+    """Device-to-device spread of each switch's ln(RON), drawn once per device (`device_variation`; 0: identical devices)."""
+    d2d_vt_sigma_V: float = 0.0
+    """Device-to-device spread of each switch's threshold, V, drawn once per device (0: identical devices)."""
 
     def __post_init__(self):
         self.check_finite()

@@ -65,7 +65,9 @@ def _check_cycles(cycles: int) -> int:
 
 
 def _device_cell(params, seed: int | None, variation: DeviceVariation | None) -> SwitchCell:
-    if variation is None or not variation.active:
+    """The device a protocol runs: ``variation`` drawn (None: the device's own `device_variation`)."""
+    variation = params.device_variation if variation is None else variation
+    if not variation.active:
         return SwitchCell()
     return variation.draw(params, np.random.default_rng(seed))
 

@@ -61,7 +61,8 @@ class TransferSpec:
     size: int = 24
     """The array is size x size; the layer sits in its corner, the rest stays reset."""
     variation: DeviceVariation | None = None
-    """Device-to-device spread drawn per cell; None (or an inactive one) for identical devices."""
+    """Device-to-device spread drawn per cell; None takes the device's own (`device_variation`: none for
+    the built-ins), an inactive one means identical devices."""
     engine: str = "spice"
     """Who solves the write transients and read-outs: ``spice`` (ngspice, the reference) or ``nodal``
     (`arrays.write_engine`: the array at DC at ngspice's time points, validated against ngspice)."""
@@ -93,8 +94,10 @@ class TransferSpec:
             object.__setattr__(self, "sigma_nS", None)  # the device's own error: one cache entry, however named
         if self.reset_sigma_nS is not None and params.reset_error(self.reset_sigma_nS) == params.reset_error(None):
             object.__setattr__(self, "reset_sigma_nS", None)
-        if self.variation is not None and not self.variation.active:
-            object.__setattr__(self, "variation", None)
+        if self.variation is None and params.device_variation.active:
+            object.__setattr__(self, "variation", params.device_variation)  # the device's measured spread
+        if self.variation is not None and not self.variation.active and not params.device_variation.active:
+            object.__setattr__(self, "variation", None)  # identical devices either way: one cache entry
 
     @property
     def params(self):

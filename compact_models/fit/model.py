@@ -44,6 +44,9 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         device = dataclasses.replace(base, name=name, citation=citation or f"fitted by rram-cosim to {len(pulses)} pulses", **values)
     except ParameterError as exc:
         raise InputFileError(f"the data give a device the model refuses: {exc}") from None
+    if "device" in pulses.columns and pulses.device.nunique() > 1:
+        notes.append(f"the table holds {pulses.device.nunique()} devices, fitted together as one; their device-to-device "
+                     "spread is not fitted (d2d_ron_sigma_rel and d2d_vt_sigma_V stay the base's)")
     iv_report = None
     if iv is not None:
         laws, iv_report = fit_laws(device, check_iv(iv), LAW_KEYS[model])
@@ -91,13 +94,13 @@ def _rise_floor(pulses: pd.DataFrame) -> tuple:
     """(reset read, read noise sigma, the smallest change that counts as a switch), S.
 
     The noise is the spread of the set phase's reads below its first amplitude at which any cycle reads
-    10 % of the way up (the reset state, read again); a change counts beyond 5 sigma of a difference of
+    2 % of the way up (the reset state, read again; the noise must be smaller than that); a change counts beyond 5 sigma of a difference of
     two reads, and never below 1e-3 of the range.
     """
     sets = _phase(pulses, SET_PHASES)
     hrs = float(_phase(pulses, RESET_PHASES).groupby("cycle").conductance_S.last().median())
     span = float(sets.conductance_S.max() - hrs)
-    up = sets.amplitude_V[sets.conductance_S > hrs + 0.1 * span]
+    up = sets.amplitude_V[sets.conductance_S > hrs + 0.02 * span]
     flat = sets[sets.amplitude_V < up.min()] if len(up) else sets.iloc[:0]
     sigma = float(flat.groupby("cycle").conductance_S.std(ddof=1).mean()) if len(flat) >= 4 * max(flat.cycle.nunique(), 1) else 0.0
     return hrs, sigma, max(1e-3 * span, 5 * np.sqrt(2) * sigma)
@@ -269,3 +272,4 @@ def write_errors(device, verify: pd.DataFrame) -> tuple:
     if "pulses" in verify.columns:
         report["mean_pulses"] = float(pd.to_numeric(verify.pulses, errors="coerce").mean())
     return values, report
+

@@ -156,3 +156,18 @@ def test_a_copy_of_a_builtin_under_another_name_transfers_alike(tmp_path):
     edited = _edited(tmp_path / "wider", section="errors", key="write_sigma_nS", value=2.0)
     spread = transfer_layer(levels, TransferSpec(device=str(edited), engine="nodal"), cache=False)
     assert not np.array_equal(spread.cells.final_nS, base.cells.final_nS)
+
+
+def test_a_file_s_device_to_device_spread_is_drawn_unless_another_is_given(tmp_path):
+    from arrays.transfer import TransferSpec
+    from compact_models.base import DeviceVariation
+    from compact_models.protocols import _device_cell
+
+    path = str(_edited(tmp_path, section="errors", key="d2d_ron_sigma_rel", value=0.1))
+    assert TransferSpec(device=path).variation == DeviceVariation(ron_sigma_rel=0.1)
+    assert TransferSpec(device=path, variation=DeviceVariation()).variation == DeviceVariation()  # identical devices, asked for
+    assert TransferSpec().variation is None  # the built-ins have none
+    dev = resolve_device(path)
+    assert _device_cell(dev, 0, None).ron_factor is not None and _device_cell(dev, 0, DeviceVariation()).ron_factor is None
+    with pytest.raises(ParameterError, match="d2d_ron_sigma_rel=3.0"):
+        resolve_device(str(_edited(tmp_path, section="errors", key="d2d_ron_sigma_rel", value=3.0)))

@@ -202,3 +202,4 @@ def test_malformed_verify_tables_are_one_line(frame, message):
 
     with pytest.raises(InputFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         check_verify(frame)
+
