@@ -70,6 +70,7 @@ def _characterize(args) -> int:
     RunState(out, "characterization", {"device": spec_fields(params), "protocol": protocol, "cycles": args.cycles,
                                        "seed": args.seed, "variation": spec_fields(variation),
                                        "c2c_ron_sigma": args.c2c_ron_sigma}, overwrite=args.overwrite)
+    print(f"characterize: {protocol} of {params.name} in ngspice ({args.cycles or 'default'} cycles)", file=sys.stderr)
     result = run_protocol(params, protocol, args.cycles, seed=args.seed, variation=variation,
                           c2c_ron_sigma_rel=args.c2c_ron_sigma)
     with staged_results(out) as stage:

@@ -212,7 +212,7 @@ def _interrupt(cmd, wait_for: str, env=None, after_s: float = 1.0):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module, args, wait_for", [
-    ("compact_models.characterize", ["--device", "hfoxsy", "--cycles", "100"], ""),
+    ("compact_models.characterize", ["--device", "hfoxsy", "--cycles", "100"], "in ngspice"),
     ("snn.infer", ["--images-per-class", "20", "--jobs", "1"], "images through the array"),
     ("arrays.sweep", ["--values", "1", "--seeds", "2", "--images", "50", "--jobs", "1"], "sweep points"),
 ])
