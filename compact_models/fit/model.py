@@ -94,8 +94,8 @@ def _rise_floor(pulses: pd.DataFrame) -> tuple:
     """(reset read, read noise sigma, the smallest change that counts as a switch), S.
 
     The noise is the spread of the set phase's reads below its first amplitude at which any cycle reads
-    2 % of the way up (the reset state, read again; the noise must be smaller than that); a change counts beyond 5 sigma of a difference of
-    two reads, and never below 1e-3 of the range.
+    2 % of the way up (the reset state, read again; the noise must be smaller than that); a change
+    counts beyond 5 sigma of a difference of two reads, and never below 1e-3 of the range.
     """
     sets = _phase(pulses, SET_PHASES)
     hrs = float(_phase(pulses, RESET_PHASES).groupby("cycle").conductance_S.last().median())
@@ -106,20 +106,34 @@ def _rise_floor(pulses: pd.DataFrame) -> tuple:
     return hrs, sigma, max(1e-3 * span, 5 * np.sqrt(2) * sigma)
 
 
+def _step_middles(amp: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The middle of each pulse ``idx``'s amplitude step (from the pulse before; the first pulse's step
+    is taken equal to the second's): where a threshold crossed by that pulse lies."""
+    before = np.concatenate([[amp[0] - (amp[1] - amp[0])], amp[:-1]])
+    return 0.5 * (before[idx] + amp[idx])
+
+
+def _staircases(sets: pd.DataFrame, hrs: float, floor: float) -> list:
+    """Per set phase (cycle): its amplitudes, the pulses after which the read rose, and the reads after them."""
+    out = []
+    for _cyc, grp in sets.groupby("cycle"):
+        amp, g = grp.amplitude_V.to_numpy(), grp.conductance_S.to_numpy()
+        rise = _rises(np.concatenate([[hrs], g]), floor) - 1
+        out.append((amp, rise, g[rise]))
+    return out
+
+
 def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     sets, resets = _phase(pulses, SET_PHASES), _phase(pulses, RESET_PHASES)
     hrs, sigma, floor = _rise_floor(pulses)
     thresholds, counts, curves = [], [], []
-    for _cyc, grp in sets.groupby("cycle"):
-        amp, g = grp.amplitude_V.to_numpy(), np.concatenate([[hrs], grp.conductance_S.to_numpy()])
-        rise = _rises(g, floor) - 1
+    for amp, rise, reads in _staircases(sets, hrs, floor):
         if rise.size == 0:
             raise InputFileError("a set phase has no read that rises: no switch can be placed; check the phase column or "
                                  "the amplitudes")
-        lower = np.concatenate([[amp[0] - (amp[1] - amp[0])], amp[:-1]])
-        thresholds.append(0.5 * (lower[rise] + amp[rise]))
+        thresholds.append(_step_middles(amp, rise))
         counts.append(rise.size)
-        curves.append(np.concatenate([[hrs], g[1:][rise]]))
+        curves.append(np.concatenate([[hrs], reads]))
     n = int(np.median(counts))
     use = [t for t in thresholds if t.size == n] or thresholds
     mean_t = np.mean([t[:n] for t in use if t.size >= n], axis=0)
@@ -140,8 +154,7 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
         before = np.concatenate([[sets[sets.cycle == _cyc].conductance_S.iloc[-1]], g])
         drop = np.flatnonzero(np.diff(before) < -floor)
         if drop.size:
-            upper = np.concatenate([[amp[0] - (amp[1] - amp[0])], amp[:-1]])
-            falls.append((0.5 * (upper[drop[0]] + amp[drop[0]]), 0.5 * (upper[drop[-1]] + amp[drop[-1]])))
+            falls.append(tuple(_step_middles(amp, drop[[0, -1]])))
     if not falls:
         raise InputFileError("the reset phase has no read that falls: no reset threshold can be placed")
     top, bottom = np.median([f[0] for f in falls]), np.median([f[1] for f in falls])
@@ -240,12 +253,12 @@ def agreement(measured: pd.DataFrame, simulated: pd.DataFrame) -> dict:
 def state_errors(device, pulses: pd.DataFrame, model: str) -> list:
     """Per programmable state: its conductance in the file against the mean measured read after its pulses."""
     sets = _phase(pulses, SET_PHASES)
+    if model == "ht-rram":
+        hrs, _sigma, floor = _rise_floor(pulses)
+        reads = [after for _amp, _rise, after in _staircases(sets, hrs, floor)]
     rows = []
     for level, (g_nS, count) in enumerate(zip(device.g_levels_nS, device.level_switch_counts), 1):
         if model == "ht-rram":
-            per = [grp.conductance_S.to_numpy() for _c, grp in sets.groupby("cycle")]
-            hrs, _sigma, floor = _rise_floor(pulses)
-            reads = [g[_rises(np.concatenate([[hrs], g]), floor) - 1] for g in per]
             measured = np.mean([r[count - 1] for r in reads if r.size >= count]) * 1e9
         else:
             measured = sets[sets.pulse == count].conductance_S.mean() * 1e9
