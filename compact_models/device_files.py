@@ -106,8 +106,7 @@ def device_from_mapping(data: dict, where: str = "device file") -> object:
     if model not in MODELS:
         raise ParameterError(f"{where}: model = {model!r} is not a compact model here; choose one of {', '.join(MODELS)}")
     name = data.get("name")
-    if not (isinstance(name, str) and NAME_PATTERN.match(name)):
-        raise ParameterError(f"{where}: name = {name!r} must be 1-40 lower-case letters, digits, '-', '_' or '.'")
+    check_name(name, f"{where}: name =")
     citation = data.get("citation", "")
     if not isinstance(citation, str):
         raise ParameterError(f"{where}: citation = {citation!r} must be a string")
@@ -134,6 +133,12 @@ def device_from_mapping(data: dict, where: str = "device file") -> object:
     except ParameterError as exc:
         raise ParameterError(f"{where}: [states] cannot be reached by the switches: {exc}") from None
     return device
+
+
+def check_name(name, what: str) -> None:
+    """Refuse a device name that is not `NAME_PATTERN`, as ``what`` names it."""
+    if not (isinstance(name, str) and NAME_PATTERN.match(name)):
+        raise ParameterError(f"{what} {name!r} must be 1-40 lower-case letters, digits, '-', '_' or '.'")
 
 
 def _refuse_unknown(table: dict, allowed, where: str, place: str) -> None:

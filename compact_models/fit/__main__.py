@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compact_models.errors import ParameterError
 from compact_models.fit import __doc__ as FIT_DOC
 from compact_models.fit.model import fit_device
 from compact_models.fit.plots import plot_fit
@@ -47,14 +46,13 @@ def main(argv=None) -> int:
 
 def _fit(args) -> int:
     from compact_models.cli import prepare_out_dir
-    from compact_models.device_files import NAME_PATTERN, device_file_text
+    from compact_models.device_files import check_name, device_file_text
     from compact_models.devices import resolve_device
     from compact_models.io import atomic_save_figure, atomic_write_json, atomic_write_text, staged_results
     from compact_models.simulator import ngspice_info
     from compact_models.store import RunState, content_key, spec_fields
 
-    if not NAME_PATTERN.match(args.name):
-        raise ParameterError(f"--name {args.name!r} must be 1-40 lower-case letters, digits, '-', '_' or '.'")
+    check_name(args.name, "--name")
     pulses = read_pulses(args.pulses)
     base = resolve_device(args.base) if args.base else None
     iv = read_iv(args.iv) if args.iv else None
@@ -64,7 +62,7 @@ def _fit(args) -> int:
     RunState(out, "fit", {"pulses": content_key(pulses.to_dict(orient="list")), "model": args.model, "name": args.name,
                           "iv": None if iv is None else content_key(iv.to_dict(orient="list")),
                           "verify": None if verify is None else content_key(verify.to_dict(orient="list")),
-                          "base": spec_fields(fit.device if base is None else base), "states": args.states},
+                          "base": None if base is None else spec_fields(base), "states": args.states},
              overwrite=args.overwrite)
     with staged_results(out) as stage:
         atomic_write_text(stage / "device.toml", device_file_text(fit.device))
