@@ -252,21 +252,25 @@ class NodalArray:
         """Internal voltages (2 x batch x rows x cols) for Newton to start from at stack voltages ``v``:
         each cell's solution interpolated in its table (`GUESS_STEPS_PER_READ`; the laws are odd)."""
         top = float(np.max(np.abs(v), initial=0.0))
-        dv = abs(float(self.device.read_V)) / GUESS_STEPS_PER_READ
+        dv = self._guess_step_V
+        rows, cols = np.indices(self.g_sw.shape)
         if self._table is None or top > self._table_top_V:
             self._table_top_V = dv * (np.ceil(1.25 * max(top, abs(float(self.device.read_V))) / dv) + 1)
-            rows, cols = np.indices(self.g_sw.shape)
             self._table = self._table_split(self._table_top_V, rows, cols)
         x = np.abs(v) / dv
         k = np.minimum(x.astype(int), self._table.shape[1] - 2)
         f = x - k
-        rows, cols = np.indices(self.g_sw.shape)
         lo, hi = self._table[:, k, rows, cols], self._table[:, k + 1, rows, cols]
         return np.sign(v) * (lo + f * (hi - lo))
 
+    @property
+    def _guess_step_V(self) -> float:
+        """The guess table's spacing, V: the read voltage over `GUESS_STEPS_PER_READ`."""
+        return abs(float(self.device.read_V)) / GUESS_STEPS_PER_READ
+
     def _table_split(self, top_V: float, rows, cols) -> np.ndarray:
         """The internal voltages of cells (``rows``, ``cols``) on the guess grid 0..``top_V``: 2 x points x cells."""
-        dv = abs(float(self.device.read_V)) / GUESS_STEPS_PER_READ
+        dv = self._guess_step_V
         grid = (dv * np.arange(int(round(top_V / dv)) + 1)).reshape((-1,) + (1,) * np.ndim(rows))
         v = grid * np.ones(np.shape(rows))
         g_sw, area = self.g_sw[rows, cols], self.area_scale[rows, cols]
