@@ -85,6 +85,13 @@ def source_lines(xbar: CrossbarParams, wl: list, bl: list) -> list:
     return [f"Vwl{i} wl{i} 0 {spec}" for i, spec in enumerate(wl)] + [f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl)]
 
 
+def _sources(xbar: CrossbarParams, wl: list | None, bl: list, drivers: list | None) -> list:
+    """The wordline sources (or the raw ``drivers`` lines in their place) and the bitline sources."""
+    if drivers is None:
+        return source_lines(xbar, wl, bl)
+    return [*drivers, *(f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl))]
+
+
 def selector_drivers(xbar: CrossbarParams, volts: float) -> list:
     """Wordline drivers for a read-out DC sweep: wordline i is at ``volts`` while V(sel) = i, else 0 V."""
     lines = ["Vsel sel 0 0", "Rsel sel 0 1"]
@@ -109,10 +116,7 @@ def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, b
     its sparse LU about 10 % less fill-in (20 738 against 22 792 non-zeroes at 24 x 24).
     """
     linear_rows = set(int(i) for i in linear_rows)
-    if drivers is not None:
-        sources = [*drivers, *(f"Vbl{j} bl{j} 0 {spec}" for j, spec in enumerate(bl))]
-    else:
-        sources = source_lines(xbar, wl, bl)
+    sources = _sources(xbar, wl, bl, drivers)
     lines = [f"* {title}: {xbar.rows}x{xbar.cols} {device.name} crossbar", *sources]
     models = []
     shared = False
@@ -151,12 +155,15 @@ def live_switch_map(device, cells, v_lo, v_hi) -> list:
             for i, row in enumerate(cells)]
 
 
-def resistive_array_netlist(xbar: CrossbarParams, g_S: np.ndarray, wl: list, bl: list) -> str:
-    """A crossbar of fixed conductances ``g_S`` (rows x cols): the reference for netlist checks."""
+def resistive_array_netlist(xbar: CrossbarParams, g_S: np.ndarray, wl: list | None, bl: list,
+                            drivers: list | None = None) -> str:
+    """A crossbar of fixed conductances ``g_S`` (rows x cols): the reference for netlist checks and
+    for linear tiles (`arrays.tiles`). ``drivers`` replaces the wordline sources as in `device_array_netlist`."""
     g_S = np.asarray(g_S, dtype=float)
     if g_S.shape != xbar.shape or np.any(g_S <= 0):
         raise ParameterError(f"conductance map must be {xbar.shape} and positive, got {g_S.shape}")
-    lines = [f"* resistive {xbar.rows}x{xbar.cols} crossbar", *source_lines(xbar, wl, bl), *crossbar_lines(xbar)]
+    sources = _sources(xbar, wl, bl, drivers)
+    lines = [f"* resistive {xbar.rows}x{xbar.cols} crossbar", *sources, *crossbar_lines(xbar)]
     for i in range(xbar.rows):
         for j in range(xbar.cols):
             lines.append(f"Rg{i}_{j} w{i}_{j} b{i}_{j} {1.0 / g_S[i, j]:.12g}")

@@ -50,6 +50,25 @@ def _resistance(r_ohm: float) -> float:
     return max(float(r_ohm), 1e-6)
 
 
+def nodal_matrix(g_cells: np.ndarray, r_wl_ohm: float, r_bl_ohm: float, r_c_ohm: float):
+    """Sparse nodal (conductance) matrix of a crossbar's lines and contacts with linear cells ``g_cells`` (S).
+
+    Unknowns: the wordline nodes w_ij (index i n + j), then the bitline nodes b_ij (m n + i n + j);
+    wordline i is fed at column 0 and bitline j leaves below the last row, each through ``r_c_ohm``.
+    """
+    m, n = g_cells.shape
+    w = np.arange(m * n).reshape(m, n)
+    b = w + m * n
+    a = [w[:, :-1].ravel(), b[:-1].ravel(), w.ravel()]
+    c = [w[:, 1:].ravel(), b[1:].ravel(), b.ravel()]
+    g = [np.full(m * (n - 1), 1 / r_wl_ohm), np.full((m - 1) * n, 1 / r_bl_ohm), np.ravel(g_cells)]
+    a, c, g = np.concatenate(a), np.concatenate(c), np.concatenate(g)
+    rows = np.concatenate([a, c, a, c, w[:, 0], b[-1]])
+    cols = np.concatenate([a, c, c, a, w[:, 0], b[-1]])
+    vals = np.concatenate([g, g, -g, -g, np.full(m + n, 1 / r_c_ohm)])
+    return scipy.sparse.csc_matrix((vals, (rows, cols)), shape=(2 * m * n, 2 * m * n))
+
+
 class NodalArray:
     """A frozen crossbar ready to solve many reads: cell laws vectorised, the line coupling factorised once."""
 
@@ -82,21 +101,8 @@ class NodalArray:
         return cls(device, xbar, g, np.array([[c.area_scale for c in row] for row in cells], dtype=float))
 
     def _jacobian(self, g_cells: np.ndarray):
-        """Sparse nodal matrix of the lines and contacts plus the cells at conductances ``g_cells``.
-
-        Unknowns: the wordline nodes w_ij (index i n + j), then the bitline nodes b_ij (m n + i n + j).
-        """
-        m, n = self.xbar.shape
-        w = np.arange(m * n).reshape(m, n)
-        b = w + m * n
-        a = [w[:, :-1].ravel(), b[:-1].ravel(), w.ravel()]
-        c = [w[:, 1:].ravel(), b[1:].ravel(), b.ravel()]
-        g = [np.full(m * (n - 1), 1 / self.r_wl), np.full((m - 1) * n, 1 / self.r_bl), g_cells.ravel()]
-        a, c, g = np.concatenate(a), np.concatenate(c), np.concatenate(g)
-        rows = np.concatenate([a, c, a, c, w[:, 0], b[-1]])
-        cols = np.concatenate([a, c, c, a, w[:, 0], b[-1]])
-        vals = np.concatenate([g, g, -g, -g, np.full(m + n, 1 / self.r_c)])
-        return scipy.sparse.csc_matrix((vals, (rows, cols)), shape=(2 * m * n, 2 * m * n))
+        """Sparse nodal matrix of the lines and contacts plus the cells at conductances ``g_cells`` (`nodal_matrix`)."""
+        return nodal_matrix(g_cells, self.r_wl, self.r_bl, self.r_c)
 
     def _cells(self, v, guess, tol_V: float = 1e-13, max_iter: int = 100):
         """Currents, internal voltages (v_switching, v_insulator) and dI/dV of cells at stack voltages ``v``."""

@@ -61,6 +61,8 @@ class HfOxSyParams(SwitchDeviceMixin):
     citation: str = "paper 000: HfOxSy/HfS2 memristor, pulse trains of Fig. 2c-f"
     """Where the parameters come from."""
     model_prefix = "hfsw"
+    natural_tile = (128, 128)
+    """The tile a layer is mapped on unless told (`arrays.tiles`): our choice: paper 000 simulates no array size."""
     write_scheme = "trains"
     protocols = ("pulse-train", "dc")
     """Characterisation protocols (`compact_models.protocols`); the first is the default."""
@@ -273,6 +275,12 @@ class HfOxSyParams(SwitchDeviceMixin):
     def g_levels_nS(self) -> tuple:
         """Read conductance of weight-state codes 1..8, nS."""
         return tuple(float(g) * 1e9 for g in self.read_curve_S()[list(self.level_switch_counts)])
+
+    @property
+    def weight_ladder_nS(self) -> tuple:
+        """The evenly spaced states a weight is mapped on by its pulse number: the 16 linear states of
+        Fig. 2e, nS (paper 000: 0 pulses at the start of the linear range; G+ - G- gives 31 bins)."""
+        return tuple(float(g) * 1e9 for g in self.read_curve_S()[list(self.linear_state_counts)])
 
     @property
     def hrs_conductance_S(self) -> float:

@@ -65,6 +65,8 @@ class HTRRAMParams(SwitchDeviceMixin):
     citation: str = "paper 001: HT-RRAM (Pt/Ti/HfO2/TiOx/Pt) compact model, Table 1 and Fig. 5"
     """Where the parameters come from."""
     model_prefix = "htsw"
+    natural_tile = (24, 24)
+    """The tile a layer is mapped on unless told (`arrays.tiles`): paper 001's 24 x 24 array."""
     threshold_digits = 9
     write_scheme = "ladder"
     protocols = ("ispp", "dc", "states")
@@ -299,6 +301,11 @@ class HTRRAMParams(SwitchDeviceMixin):
     def transfer_tolerance_nS(self) -> float:
         """Verify tolerance of a weight transfer, nS (paper 001: 2 nS)."""
         return 2.0
+
+    @property
+    def weight_ladder_nS(self) -> tuple:
+        """The evenly spaced states a weight is mapped on: G1..G8, nS (paper 001's 3-bit differential pairs)."""
+        return tuple(float(g) for g in self.g_levels_nS)
 
     def write_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
         """The write error of paper 001 (`write_sigma_nS` unless given, truncated at `write_truncate_nS`)."""

@@ -101,13 +101,13 @@ def quantise(w: np.ndarray, scale: float) -> np.ndarray:
     return np.clip(np.round(w / scale), -N_LEVELS, N_LEVELS).astype(int)
 
 
-def best_scale(w: np.ndarray, mask: np.ndarray | None = None) -> float:
-    """The scale that minimises the squared quantisation error of the kept weights."""
+def best_scale(w: np.ndarray, mask: np.ndarray | None = None, n_levels: int = N_LEVELS) -> float:
+    """The scale that minimises the squared error of the kept weights on levels -n_levels..n_levels."""
     v = w[mask] if mask is not None else w.ravel()
     v = v[v != 0]
     top = np.abs(v).max()
-    candidates = top * np.linspace(0.15, 1.0, 120) / N_LEVELS
-    errs = [np.mean((v - np.clip(np.round(v / s), -N_LEVELS, N_LEVELS) * s) ** 2) for s in candidates]
+    candidates = top * np.linspace(0.15, 1.0, 120) / n_levels
+    errs = [np.mean((v - np.clip(np.round(v / s), -n_levels, n_levels) * s) ** 2) for s in candidates]
     return float(candidates[int(np.argmin(errs))])
 
 
