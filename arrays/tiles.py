@@ -102,16 +102,24 @@ def tile_conductances_S(g_plus_S: np.ndarray, g_minus_S: np.ndarray, spec: TileS
 
 def effective_conductance_S(g_S: np.ndarray, spec: TileSpec) -> np.ndarray:
     """A tile's bitline current per volt on each wordline (rows x cols, S), the lines' IR drop included."""
+    return tile_matrices_S(g_S, spec)[0]
+
+
+def tile_matrices_S(g_S: np.ndarray, spec: TileSpec) -> tuple:
+    """(bitline currents per wordline volt, rows x cols; wordline source currents per wordline volt,
+    rows x rows), S: with wordline voltages v, the bitline currents are v @ M and the power drawn from
+    the sources (cells and lines) is v Y v."""
     g_S = np.asarray(g_S, dtype=float)
     if spec.ideal:
-        return g_S.copy()
+        return g_S.copy(), np.diag(g_S.sum(axis=1))
     m, n = g_S.shape
     r_line, r_c = _resistance(spec.r_line_ohm), _resistance(spec.r_contact_ohm)
     lu = scipy.sparse.linalg.splu(nodal_matrix(g_S, r_line, r_line, r_c), permc_spec="MMD_AT_PLUS_A")
     rhs = np.zeros((2 * m * n, m))
     rhs[np.arange(m) * n, np.arange(m)] = 1.0 / r_c
     nodes = lu.solve(rhs)
-    return nodes[m * n + (m - 1) * n:, :].T / r_c
+    source = (np.eye(m) - nodes[np.arange(m) * n, :].T) / r_c
+    return nodes[m * n + (m - 1) * n:, :].T / r_c, source
 
 
 class TiledLayer:
@@ -121,8 +129,9 @@ class TiledLayer:
         self.spec, self.shape = spec, np.shape(g_plus_S)
         self.cells_S = tile_conductances_S(g_plus_S, g_minus_S, spec, fill_S)
         tr, tc = self.cells_S.shape[:2]
-        self.effective_S = np.stack([[effective_conductance_S(self.cells_S[r, c], spec) for c in range(tc)]
-                                     for r in range(tr)])
+        mats = [[tile_matrices_S(self.cells_S[r, c], spec) for c in range(tc)] for r in range(tr)]
+        self.effective_S = np.stack([[m for m, _ in row] for row in mats])
+        self.source_S = np.stack([sum(y for _, y in row) for row in mats])  # per row tile: rows x rows
         diff = self.effective_S[..., 0::2] - self.effective_S[..., 1::2]  # tr x tc x rows x outputs
         n_out = self.shape[1]
         self._diff = diff.transpose(0, 2, 1, 3).reshape(tr, spec.rows, tc * spec.outputs)[:, :, :n_out]
@@ -139,6 +148,15 @@ class TiledLayer:
         padded = np.zeros((len(v_in), tr * self.spec.rows))
         padded[:, : self.shape[0]] = v_in
         return np.einsum("bri,rio->bro", padded.reshape(len(v_in), tr, self.spec.rows), self._diff, optimize=True)
+
+    def source_power_W(self, v_in: np.ndarray) -> np.ndarray:
+        """Power drawn from the wordline sources (batch, W) for wordline voltages ``v_in`` (batch x n_in)."""
+        v_in = np.atleast_2d(np.asarray(v_in, dtype=float))
+        tr = self.source_S.shape[0]
+        padded = np.zeros((len(v_in), tr * self.spec.rows))
+        padded[:, : self.shape[0]] = v_in
+        v = padded.reshape(len(v_in), tr, self.spec.rows)
+        return np.einsum("bri,rij,brj->b", v, self.source_S, v, optimize=True)
 
     def tile_bitline_currents_A(self, r: int, c: int, v_rows: np.ndarray) -> np.ndarray:
         """Bitline currents (batch x cols, A) of tile (r, c) for its wordline voltages (batch x rows)."""
