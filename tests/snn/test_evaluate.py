@@ -64,7 +64,7 @@ def test_hfoxsy_study_meets_paper_000s_targets(mnist_dir, tmp_path):
     if mnist_dir is None:
         pytest.skip("the official MNIST test set is not in ../shared/data/mnist")
     out = tmp_path / "study"
-    assert main(["--device", "hfoxsy", "--repeats", "5", "--mnist-dir", str(mnist_dir), "--jobs", "2",
+    assert main(["--device", "hfoxsy", "--repeats", "5", "--mnist-dir", str(mnist_dir), "--jobs", "2", "--drift", "worst",
                  "--out", str(out)]) == 0
     s = json.loads((out / "summary.json").read_text())
     assert s["n_test_images"] == 10000 and s["n_train_images"] == 5000
