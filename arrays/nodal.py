@@ -310,6 +310,15 @@ class NodalArray:
         mask = np.ones(self.xbar.shape, dtype=bool) if counted is None else np.asarray(counted, dtype=bool)
         return self._per_pattern(spikes, volts, chunk, lambda v, i: (v * i * mask).sum(axis=(1, 2))[:, None], 1)[..., 0]
 
+    def step_currents_and_power(self, spikes: np.ndarray, volts: float, counted: np.ndarray | None = None,
+                                chunk: int = 4096) -> tuple:
+        """`step_currents_A` and `step_power_W` of the same rasters from one solve of each distinct pattern."""
+        mask = np.ones(self.xbar.shape, dtype=bool) if counted is None else np.asarray(counted, dtype=bool)
+        cols = self.xbar.cols
+        both = self._per_pattern(spikes, volts, chunk, lambda v, i: np.concatenate(
+            [i.sum(axis=1), (v * i * mask).sum(axis=(1, 2))[:, None]], axis=1), cols + 1)
+        return both[..., :cols], both[..., cols]
+
     def _per_pattern(self, spikes, volts, chunk, reduce, width):
         spikes = np.asarray(spikes, dtype=bool)
         m = self.xbar.rows

@@ -140,35 +140,32 @@ class TiledLayer:
     def n_tiles(self) -> int:
         return int(np.prod(self.cells_S.shape[:2]))
 
+    def row_tile_inputs(self, v_in: np.ndarray) -> np.ndarray:
+        """The layer's inputs (batch x n_in, V) as each row tile's wordline voltages (batch x row tiles x rows),
+        the unused wordlines of the last tile at 0 V."""
+        v_in = np.atleast_2d(np.asarray(v_in, dtype=float))
+        tr = self.cells_S.shape[0]
+        padded = np.zeros((len(v_in), tr * self.spec.rows))
+        padded[:, : self.shape[0]] = v_in
+        return padded.reshape(len(v_in), tr, self.spec.rows)
+
     def partial_currents_A(self, v_in: np.ndarray) -> np.ndarray:
         """Each row tile's differential output currents I+ - I- (batch x row tiles x n_out, A) for
         wordline voltages ``v_in`` (batch x n_in, V)."""
-        v_in = np.atleast_2d(np.asarray(v_in, dtype=float))
-        tr = self._diff.shape[0]
-        padded = np.zeros((len(v_in), tr * self.spec.rows))
-        padded[:, : self.shape[0]] = v_in
-        return np.einsum("bri,rio->bro", padded.reshape(len(v_in), tr, self.spec.rows), self._diff, optimize=True)
+        return np.einsum("bri,rio->bro", self.row_tile_inputs(v_in), self._diff, optimize=True)
 
     def source_power_W(self, v_in: np.ndarray) -> np.ndarray:
         """Power drawn from the wordline sources (batch, W) for wordline voltages ``v_in`` (batch x n_in)."""
-        v_in = np.atleast_2d(np.asarray(v_in, dtype=float))
-        tr = self.source_S.shape[0]
-        padded = np.zeros((len(v_in), tr * self.spec.rows))
-        padded[:, : self.shape[0]] = v_in
-        v = padded.reshape(len(v_in), tr, self.spec.rows)
+        v = self.row_tile_inputs(v_in)
         return np.einsum("bri,rij,brj->b", v, self.source_S, v, optimize=True)
 
-    def tile_bitline_currents_A(self, r: int, c: int, v_rows: np.ndarray) -> np.ndarray:
-        """Bitline currents (batch x cols, A) of tile (r, c) for its wordline voltages (batch x rows)."""
-        return np.atleast_2d(v_rows) @ self.effective_S[r, c]
-
-    def tile_inputs(self, r: int, v_in: np.ndarray) -> np.ndarray:
-        """The wordline voltages of row tile ``r`` (batch x rows) from the layer's inputs (batch x n_in)."""
-        v_in = np.atleast_2d(np.asarray(v_in, dtype=float))
-        out = np.zeros((len(v_in), self.spec.rows))
-        part = v_in[:, r * self.spec.rows: (r + 1) * self.spec.rows]
-        out[:, : part.shape[1]] = part
-        return out
+    def spice_rel_error(self, r: int, c: int, v_rows: np.ndarray, backend: str = "auto") -> float:
+        """Largest relative difference of a bitline current of tile (r, c) between ngspice
+        (`spice_bitline_currents_A`) and the tile's matrix, for its wordline voltages (batch x rows)."""
+        ours = np.atleast_2d(v_rows) @ self.effective_S[r, c]
+        ref = spice_bitline_currents_A(self.cells_S[r, c], self.spec, v_rows, backend)
+        big = np.abs(ref) > 0
+        return float(np.max(np.abs(ours - ref)[big] / np.abs(ref)[big], initial=0.0))
 
 
 def spice_bitline_currents_A(g_S: np.ndarray, spec: TileSpec, v_rows: np.ndarray, backend: str = "auto") -> np.ndarray:

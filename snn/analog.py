@@ -83,8 +83,13 @@ def map_weights(weights: list, device, scales: list | None = None) -> Mapping:
     ladder = ladder_S(device)
     n = len(ladder) - 1
     scales = [best_scale(w, n_levels=n) for w in weights] if scales is None else list(scales)
-    pulses = [np.clip(np.round(w / s), -n, n).astype(np.int16) for w, s in zip(weights, scales)]
+    pulses = [_bins(w, s, n).astype(np.int16) for w, s in zip(weights, scales)]
     return Mapping(pulses, scales, ladder)
+
+
+def _bins(w: np.ndarray, scale: float, n: int) -> np.ndarray:
+    """Signed pulse numbers of weights ``w`` at ``scale`` per pulse, at most ``n`` either way."""
+    return np.clip(np.round(w / scale), -n, n)
 
 
 def program(mapping: Mapping, device, cfg: AnalogConfig, rng: np.random.Generator) -> list:
@@ -114,7 +119,7 @@ def perturbed_weights(mapping: Mapping, device, cfg: AnalogConfig):
 
     def perturb(k, w, rng):
         s = mapping.scales[k]
-        q = np.clip(np.round(w / s), -n, n) * s
+        q = _bins(w, s, n) * s
         if cfg.d2d_sigma_rel:
             q = q * np.maximum(1 + cfg.d2d_sigma_rel * rng.standard_normal(w.shape), 0)
         if cfg.c2c:
@@ -152,14 +157,31 @@ class DeployedNetwork:
 
     def calibrate(self, x: np.ndarray) -> None:
         """Set each tile ADC's range to the largest partial sum of the inputs ``x``, and take the reference read."""
+        def set_range(k, volts, partial):
+            self.adc_ranges[k] = float(np.abs(partial).max()) or 1.0
+
+        self._forward(x, np.ones(len(self.layers)), set_range)
+        self.reference = self.reference_read()
+
+    def layer_inputs_V(self, x: np.ndarray) -> list:
+        """Each layer's wordline voltages (batch x n_in, V) in the forward pass of inputs ``x``."""
+        volts = []
+        self._forward(x, np.ones(len(self.layers)), lambda k, v, partial: volts.append(v))
+        return volts
+
+    def _forward(self, x: np.ndarray, gains: np.ndarray, on_layer=None) -> np.ndarray:
+        """The outputs of inputs ``x``, each layer's scaled by ``gains[k]``; ``on_layer(k, volts, partial)``
+        sees each layer's DAC voltages and partial sums before its ADC."""
         h = np.asarray(x, dtype=float)
         for k, layer in enumerate(self.layers):
-            partial = layer.partial_currents_A(self._volts(k, h))
-            self.adc_ranges[k] = float(np.abs(partial).max()) or 1.0
-            h = self._layer_out(k, partial, 1.0) + self.biases[k]
+            volts = self._volts(k, h)
+            partial = layer.partial_currents_A(volts)
+            if on_layer:
+                on_layer(k, volts, partial)
+            h = self._layer_out(k, partial, gains[k]) + self.biases[k]
             if k < len(self.layers) - 1:
                 h = np.maximum(h, 0)
-        self.reference = self.reference_read()
+        return h
 
     def reference_read(self) -> np.ndarray:
         """Each layer's summed |output| with every input at full scale (the compensation's reference)."""
@@ -193,15 +215,7 @@ class DeployedNetwork:
         if compensate:
             now = self.reference_read()
             gains = np.where(now > 0, self.reference / now, 1.0)
-        out = []
-        for s in range(0, len(x), chunk):
-            h = np.asarray(x[s: s + chunk], dtype=float)
-            for k, layer in enumerate(self.layers):
-                h = self._layer_out(k, layer.partial_currents_A(self._volts(k, h)), gains[k]) + self.biases[k]
-                if k < len(self.layers) - 1:
-                    h = np.maximum(h, 0)
-            out.append(h)
-        return np.concatenate(out)
+        return np.concatenate([self._forward(x[s: s + chunk], gains) for s in range(0, len(x), chunk)])
 
 
 def input_ranges(net, x: np.ndarray) -> list:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arrays.tiles import TileSpec, parse_tile, spice_bitline_currents_A
+from arrays.tiles import TileSpec, parse_tile
 from compact_models.cli import (
     add_common_arguments,
     add_overwrite_argument,
@@ -119,7 +119,8 @@ def training_data(data):
 def trained_networks(cfg: EvaluateConfig, x: np.ndarray, y: np.ndarray, progress=None) -> dict:
     """The digital network and its hardware-aware copy for ``cfg``'s device, from the cache when there."""
     device = cfg.params
-    key = content_key("mlp", cfg.mlp, data_fingerprint(x, y))
+    fingerprint = data_fingerprint(x, y)
+    key = content_key("mlp", cfg.mlp, fingerprint)
     stem = cache_record("networks", key)
     rec = read_record(stem)
     if rec is None:
@@ -131,7 +132,7 @@ def trained_networks(cfg: EvaluateConfig, x: np.ndarray, y: np.ndarray, progress
         rec = read_record(stem)
     digital = mlp.Network(rec["weights"], rec["biases"])
     scales = analog.map_weights(digital.weights, device).scales
-    hkey = content_key("mlp-hwat", cfg.mlp, data_fingerprint(x, y), spec_fields(device), cfg.analog)
+    hkey = content_key("mlp-hwat", cfg.mlp, fingerprint, spec_fields(device), cfg.analog)
     hstem = cache_record("networks", hkey)
     hrec = read_record(hstem)
     if hrec is None:
@@ -145,25 +146,28 @@ def trained_networks(cfg: EvaluateConfig, x: np.ndarray, y: np.ndarray, progress
     return {"baseline": digital, "hwat": mlp.Network(hrec["weights"], hrec["biases"]), "scales": scales}
 
 
+def deploy(cfg: EvaluateConfig, net, scales: list, calib: np.ndarray, rng: np.random.Generator) -> analog.DeployedNetwork:
+    """``net`` mapped on ``scales`` and programmed on ``cfg``'s tiles with the noise of ``rng`` (converters not calibrated)."""
+    device = cfg.params
+    mapping = analog.map_weights(net.weights, device, scales)
+    return analog.DeployedNetwork(mapping, analog.program(mapping, device, cfg.analog, rng), net.biases, device,
+                                  cfg.tile_spec(), cfg.analog, analog.input_ranges(net, calib), device.hrs_conductance_S)
+
+
 def evaluate_repeat(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
                     repeat: int) -> list:
     """One deployment of both networks: rows of accuracy at programming time and at every drift time."""
-    device, spec = cfg.params, cfg.tile_spec()
     rows = []
     for name in ("baseline", "hwat"):
-        net = nets[name]
         rng = np.random.default_rng([cfg.seed, 5000 + repeat, 1 + ("baseline", "hwat").index(name)])
-        mapping = analog.map_weights(net.weights, device, nets["scales"])
-        programmed = analog.program(mapping, device, cfg.analog, rng)
-        deployed = analog.DeployedNetwork(mapping, programmed, net.biases, device, spec, cfg.analog,
-                                          analog.input_ranges(net, calib), device.hrs_conductance_S)
+        deployed = deploy(cfg, nets[name], nets["scales"], calib, rng)
         deployed.calibrate(calib)
         base = {"repeat": repeat, "network": name}
         rows.append(dict(base, drift_model="none", t_s=0.0, compensated=False,
                          accuracy=mlp.accuracy(deployed.logits(test_x), test_y)))
         for model in cfg.drift_models:
             drift = DRIFT_PRESETS[model]
-            nu = analog.draw_nu(drift, programmed, rng)
+            nu = analog.draw_nu(drift, deployed.programmed, rng)
             for t in cfg.drift_times_s:
                 later = deployed.at_time(drift, nu, t)
                 for comp in (False, True):
@@ -176,26 +180,16 @@ def spice_check(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: np.n
     """Sampled tiles of the deployed baseline network solved in ngspice and by `arrays.tiles`, for test inputs."""
     if cfg.spice_tiles == 0:
         return pd.DataFrame(columns=["layer", "row_tile", "col_tile", "max_rel_error"])
-    device, spec = cfg.params, cfg.tile_spec()
     rng = np.random.default_rng([cfg.seed, 9000, 1])
-    net = nets["baseline"]
-    mapping = analog.map_weights(net.weights, device, nets["scales"])
-    deployed = analog.DeployedNetwork(mapping, analog.program(mapping, device, cfg.analog, rng), net.biases, device,
-                                      spec, cfg.analog, analog.input_ranges(net, calib), device.hrs_conductance_S)
-    rows = []
+    deployed = deploy(cfg, nets["baseline"], nets["scales"], calib, rng)
     x = test_x[rng.choice(len(test_x), SPICE_INPUTS, replace=False)]
-    h = x
-    for k, layer in enumerate(deployed.layers):
-        volts = deployed._volts(k, h)
+    rows = []
+    for k, (layer, volts) in enumerate(zip(deployed.layers, deployed.layer_inputs_V(x))):
+        v_rows = layer.row_tile_inputs(volts)
         grid = layer.cells_S.shape[:2]
         for _ in range(max(1, cfg.spice_tiles // len(deployed.layers))):
             r, c = (int(rng.integers(n)) for n in grid)
-            v_rows = layer.tile_inputs(r, volts)
-            ours = layer.tile_bitline_currents_A(r, c, v_rows)
-            ref = spice_bitline_currents_A(layer.cells_S[r, c], spec, v_rows)
-            err = np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-30)
-            rows.append({"layer": k + 1, "row_tile": r, "col_tile": c, "max_rel_error": float(err[np.abs(ref) > 0].max())})
-        h = np.maximum(deployed._layer_out(k, layer.partial_currents_A(volts), 1.0) + deployed.biases[k], 0)
+            rows.append({"layer": k + 1, "row_tile": r, "col_tile": c, "max_rel_error": layer.spice_rel_error(r, c, v_rows[:, r])})
     return pd.DataFrame(rows)
 
 
@@ -206,28 +200,32 @@ def run_evaluation(cfg: EvaluateConfig, data, parallelism: Parallelism = Paralle
     nets = trained_networks(cfg, x, y, progress)
     calib = x[:CALIBRATION_IMAGES]
     digital = {n: mlp.accuracy(mlp.forward(nets[n], data.test_x), data.test_y) for n in ("baseline", "hwat")}
-    done = {k: state.load(f"repeat-{k}") for k in range(cfg.repeats)} if state else {}
-    todo = [k for k in range(cfg.repeats) if done.get(k) is None]
-    tasks = [(evaluate_repeat, (cfg, nets, calib, data.test_x, data.test_y, k), {}) for k in todo]
-    bar = _bar(cfg.repeats, cfg.repeats - len(todo))
-    for k, rows in zip(todo, parallelism.run(tasks, generator=True)):
-        if state:
-            state.save(f"repeat-{k}", {"rows": rows})
-        done[k] = {"rows": rows}
-        bar.update(1)
-    bar.close()
-    results = pd.DataFrame([r for k in range(cfg.repeats) for r in done[k]["rows"]])
+    tasks = {f"repeat-{k}": (evaluate_repeat, (cfg, nets, calib, data.test_x, data.test_y, k), {}) for k in range(cfg.repeats)}
+    done = run_resumable(tasks, parallelism, state, "repeat")
+    results = pd.DataFrame([r for k in range(cfg.repeats) for r in done[f"repeat-{k}"]])
     check = spice_check(cfg, nets, calib, data.test_x)
-    return Evaluation(results, summarise(cfg, results, digital, nets, data, check), check)
+    return Evaluation(results, summarise(cfg, results, digital, nets, data, len(y), check), check)
 
 
-def _bar(total: int, initial: int):
+def run_resumable(tasks: dict, parallelism: Parallelism, state: RunState | None, unit: str) -> dict:
+    """The rows of every named task (``name: (function, args, kwargs)``), each one returning a list of rows:
+    those ``state`` holds from an earlier run, the others run by ``parallelism`` and kept as they finish."""
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, desc="deployments", unit="repeat", file=sys.stderr, disable=None)
+    done = {name: state.load(name) if state else None for name in tasks}
+    todo = [name for name, rec in done.items() if rec is None]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="deployments", unit=unit, file=sys.stderr, disable=None)
+    for name, rows in zip(todo, parallelism.run([tasks[n] for n in todo], generator=True)):
+        if state:
+            state.save(name, {"rows": rows})
+        done[name] = {"rows": rows}
+        bar.update(1)
+    bar.close()
+    return {name: rec["rows"] for name, rec in done.items()}
 
 
-def summarise(cfg: EvaluateConfig, results: pd.DataFrame, digital: dict, nets: dict, data, check: pd.DataFrame) -> dict:
+def summarise(cfg: EvaluateConfig, results: pd.DataFrame, digital: dict, nets: dict, data, n_train: int,
+              check: pd.DataFrame) -> dict:
     """summary.json: the headline accuracies, and per drift model and time the four combinations' means."""
     t0 = results[results.drift_model == "none"]
     acc = {n: t0[t0.network == n].accuracy for n in ("baseline", "hwat")}
@@ -244,7 +242,7 @@ def summarise(cfg: EvaluateConfig, results: pd.DataFrame, digital: dict, nets: d
         "deployed_baseline_accuracy_mean": float(acc["baseline"].mean()),
         "deployed_baseline_accuracy_std": float(acc["baseline"].std(ddof=1)) if cfg.repeats > 1 else 0.0,
         "repeats": cfg.repeats, "n_test_images": int(len(data.test_y)), "test_data": data.test_source,
-        "n_train_images": int(len(training_data(data)[1])),
+        "n_train_images": int(n_train),
         "tile": f"{spec.rows}x{spec.cols}", "r_line_ohm": spec.r_line_ohm, "r_contact_ohm": spec.r_contact_ohm,
         "tiles_per_layer": [int(np.prod(spec.grid(a, b))) for a, b in zip(cfg.mlp.sizes[:-1], cfg.mlp.sizes[1:])],
         "weight_bins": 2 * (len(cfg.params.weight_ladder_nS) - 1) + 1, "weight_scales": nets["scales"],
@@ -300,12 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parse_numbers(text: str, flag: str, what: str = "numbers") -> tuple:
+    """Comma-separated numbers of ``flag``; a one-line error naming the flag otherwise."""
+    try:
+        return tuple(float(v) for v in str(text).split(","))
+    except ValueError:
+        raise ParameterError(f"{flag} {text!r} must be comma-separated {what}") from None
+
+
 def config_from(args) -> EvaluateConfig:
     """The study's configuration from the command line, every value checked."""
-    try:
-        times = tuple(float(t) for t in args.drift_times.split(","))
-    except ValueError:
-        raise ParameterError(f"--drift-times {args.drift_times!r} must be comma-separated times in s") from None
+    times = parse_numbers(args.drift_times, "--drift-times", "times in s")
     rows, cols = parse_tile(args.tile) if args.tile else (None, None)
     return EvaluateConfig(
         device=args.device, repeats=args.repeats, tile_rows=rows, tile_cols=cols, r_line_ohm=args.r_line_ohm,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arrays.tiles import TiledLayer, TileSpec, spice_bitline_currents_A
+from arrays.tiles import TiledLayer, TileSpec
 from snn import analog
 from snn.spiking import SpikingNet, encode
 
@@ -53,17 +53,11 @@ class TiledFirstLayer:
     def spice_check(self, x_image: np.ndarray, steps: int) -> float:
         """Largest relative difference of a bitline current between ngspice and the tile solve, over every
         tile and every time step of one image (one DC sweep over the steps per tile)."""
-        volts = encode(x_image[None], steps)[0] * self.spike_V  # steps x 784
+        v_rows = self.layer.row_tile_inputs(encode(x_image[None], steps)[0] * self.spike_V)  # steps x row tiles x rows
         worst = 0.0
         rows, cols = self.layer.cells_S.shape[:2]
         for r in range(rows):
-            v_rows = self.layer.tile_inputs(r, volts)
-            live = v_rows.any(axis=1)
-            if not live.any():
-                continue
-            for c in range(cols):
-                ours = self.layer.tile_bitline_currents_A(r, c, v_rows[live])
-                ref = spice_bitline_currents_A(self.layer.cells_S[r, c], self.spec, v_rows[live])
-                big = np.abs(ref) > 0
-                worst = max(worst, float(np.max(np.abs(ours - ref)[big] / np.abs(ref)[big])))
+            live = v_rows[:, r].any(axis=1)
+            if live.any():
+                worst = max([worst] + [self.layer.spice_rel_error(r, c, v_rows[live, r]) for c in range(cols)])
         return worst

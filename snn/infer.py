@@ -98,12 +98,14 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, spec: Tra
     ideal = snn.ideal_output(hidden).argmax(1)
     ideal_software = ideal if first is None else snn.ideal_output(snn.hidden_spikes(data.test_x[idx])).argmax(1)
     jobs = parallelism.jobs
+    array = NodalArray.from_cells(device, xbar, cells)
+    counted = counted_devices(xbar, np.asarray(net.levels2))
     t0 = time.perf_counter()
     if engine == "nodal":
         mode = "quasi-static"
         if progress:
             progress(f"{variant}: {len(idx)} images through the array (nodal engine)")
-        currents = NodalArray.from_cells(device, xbar, cells).step_currents_A(hidden, spike_V(device))
+        currents, layer2_power_W = array.step_currents_and_power(hidden, spike_V(device), counted)
         results = []
         for c in currents:
             label, diff = classify(c)
@@ -115,6 +117,8 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, spec: Tra
                  for k in range(len(idx))]
         results = parallelism.run(tasks)
     wall_s = time.perf_counter() - t0
+    if engine != "nodal":
+        layer2_power_W = array.step_power_W(hidden, spike_V(device), counted)
     predicted = np.array([r["predicted"] for r in results])
     labels = data.test_y[idx]
     diff = np.array([r["diff_current_nA"] for r in results])
@@ -122,9 +126,7 @@ def run_inference(data, net, variant: str, images_per_class: int = 20, spec: Tra
                            "correct": predicted == labels, "n_hidden_spikes": hidden.sum(axis=(1, 2))})
     for c in range(10):
         images[f"diff_current_class{c}_nA"] = diff[:, c]
-    counted = counted_devices(xbar, np.asarray(net.levels2))
-    images["layer2_power_nW"] = 1e9 * NodalArray.from_cells(device, xbar, cells).step_power_W(
-        hidden, spike_V(device), counted).mean(axis=1)
+    images["layer2_power_nW"] = 1e9 * layer2_power_W.mean(axis=1)
     if first is not None:
         images["layer1_power_nW"] = 1e9 * layer1_power_W
     confusion = np.zeros((10, 10), dtype=int)

@@ -47,27 +47,23 @@ def run_ir_drop(base: evaluate.EvaluateConfig, r_values: tuple, tiles: tuple, da
     x, y = evaluate.training_data(data)
     nets = evaluate.trained_networks(base, x, y, progress)
     calib = x[: evaluate.CALIBRATION_IMAGES]
-    configs = {(t, r): replace(base, tile_rows=t[0], tile_cols=t[1], r_line_ohm=r, drift_models=())
-               for t in tiles for r in r_values}
-    done = {(key, k): state.load(_name(key, k)) if state else None for key in configs for k in range(base.repeats)}
-    todo = [item for item, rec in done.items() if rec is None]
-    tasks = [(evaluate.evaluate_repeat, (configs[key], nets, calib, data.test_x, data.test_y, k), {}) for key, k in todo]
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(done), initial=len(done) - len(todo), desc="deployments", unit="run", file=sys.stderr, disable=None)
-    for (key, k), rows in zip(todo, parallelism.run(tasks, generator=True)):
-        rec = {"rows": rows}
-        if state:
-            state.save(_name(key, k), rec)
-        done[(key, k)] = rec
-        bar.update(1)
-    bar.close()
+    configs = point_configs(base, r_values, tiles)
+    tasks = {_name(key, k): (evaluate.evaluate_repeat, (cfg, nets, calib, data.test_x, data.test_y, k), {})
+             for key, cfg in configs.items() for k in range(base.repeats)}
+    done = evaluate.run_resumable(tasks, parallelism, state, "run")
     out = []
-    for ((tile, r), k), rec in done.items():
-        for row in rec["rows"]:
-            out.append({"device": base.params.name, "tile": f"{tile[0]}x{tile[1]}", "tile_rows": tile[0], "r_line_ohm": r,
-                        "r_contact_ohm": base.r_contact_ohm, "repeat": k, "network": row["network"], "accuracy": row["accuracy"]})
+    for (tile, r) in configs:
+        for k in range(base.repeats):
+            for row in done[_name((tile, r), k)]:
+                out.append({"device": base.params.name, "tile": f"{tile[0]}x{tile[1]}", "tile_rows": tile[0], "r_line_ohm": r,
+                            "r_contact_ohm": base.r_contact_ohm, "repeat": k, "network": row["network"],
+                            "accuracy": row["accuracy"]})
     return pd.DataFrame(out)
+
+
+def point_configs(base: evaluate.EvaluateConfig, r_values: tuple, tiles: tuple) -> dict:
+    """The study's configuration of every (tile, segment resistance), each checked."""
+    return {(t, r): replace(base, tile_rows=t[0], tile_cols=t[1], r_line_ohm=r, drift_models=()) for t in tiles for r in r_values}
 
 
 def _name(key, k: int) -> str:
@@ -121,10 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _values(text: str, flag: str) -> tuple:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise ParameterError(f"{flag} {text!r} must be comma-separated numbers") from None
+    values = evaluate.parse_numbers(text, flag)
     if any(not (0 <= v <= 1e4) for v in values):
         raise ParameterError(f"{flag} {text!r}: every value must be within 0..1e4 ohm")
     return values
@@ -149,8 +142,7 @@ def _run(args) -> int:
                                    drift_models=(), spice_tiles=0, seed=args.seed,
                                    mlp=evaluate.mlp.MLPConfig(epochs=args.epochs, hwat_epochs=args.hwat_epochs,
                                                               seed=args.seed))
-    for t in tiles:
-        replace(base, tile_rows=t[0], tile_cols=t[1])
+    point_configs(base, r_values, tiles)  # every tile and resistance checked before any work starts
     parallelism = parallelism_from(args, notify=say)
     data = load_mnist(args.mnist_dir)
     out = prepare_out_dir(args.out or timestamped(f"ir-drop-{base.params.name}"))
