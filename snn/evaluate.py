@@ -287,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adc-bits", type=int, default=8, help="tile ADC bits (default 8; 0: ideal)")
     p.add_argument("--epochs", type=int, default=30, help="digital training epochs (default 30)")
     p.add_argument("--hwat-epochs", type=int, default=5, help="hardware-aware training epochs (default 5)")
+    p.add_argument("--hwat-lr", type=float, default=mlp.MLPConfig.hwat_lr,
+                   help=f"learning rate at the start of hardware-aware training (default {mlp.MLPConfig.hwat_lr:g})")
     p.add_argument("--spice-tiles", type=int, default=2, help="tiles also solved in ngspice (default 2; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="seed of training and deployments")
     p.add_argument("--mnist-dir", default=None, help="folder with MNIST IDX files (default: $MNIST_DIR, else the embedded sample)")
@@ -315,7 +317,8 @@ def config_from(args) -> EvaluateConfig:
         r_contact_ohm=args.r_contact_ohm, drift_models=tuple(m for m in args.drift.split(",") if m and m != "none"),
         drift_times_s=times, spice_tiles=args.spice_tiles, seed=args.seed,
         analog=analog.AnalogConfig(c2c=not args.no_c2c, d2d_sigma_rel=args.d2d, dac_bits=args.dac_bits, adc_bits=args.adc_bits),
-        mlp=mlp.MLPConfig(sizes=mlp.parse_network(args.network), epochs=args.epochs, hwat_epochs=args.hwat_epochs, seed=args.seed))
+        mlp=mlp.MLPConfig(sizes=mlp.parse_network(args.network), epochs=args.epochs, hwat_epochs=args.hwat_epochs,
+                          hwat_lr=args.hwat_lr, seed=args.seed))
 
 
 def main(argv=None) -> int:

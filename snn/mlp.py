@@ -33,8 +33,9 @@ class MLPConfig:
     """Hardware-aware fine-tuning epochs (paper 000: 5)."""
     lr: float = 0.05
     """SGD learning rate at the start of the cosine schedule."""
-    hwat_lr: float = 0.01
-    """Learning rate of the hardware-aware epochs."""
+    hwat_lr: float = 0.05
+    """Learning rate at the start of the hardware-aware epochs' own cosine schedule: the training's
+    (chosen on the held-out sample, where 0.01 left the deployment 0.38 points below digital, 0.05 0.22)."""
     momentum: float = 0.9
     """SGD momentum."""
     batch: int = 100
@@ -50,6 +51,10 @@ class MLPConfig:
         sizes = tuple(self.sizes)
         if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10 or not all(isinstance(s, int) and s > 0 for s in sizes):
             raise ParameterError(f"--network {'-'.join(map(str, sizes))} must start at 784 and end at 10, e.g. 784-500-10")
+        for name in ("lr", "hwat_lr"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and 0 < v <= 1):
+                raise ParameterError(f"--{name.replace('_', '-')} {v!r} must be a learning rate in (0, 1]")
         for name in ("epochs", "hwat_epochs"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
                 raise ParameterError(f"{name}={getattr(self, name)!r} must be a whole number >= 0")

@@ -7,11 +7,10 @@ import pytest
 
 from snn.evaluate import main
 
-DEPLOYED_GAP = 0.005
-"""How far below the digital network the hardware-aware deployment may lie (mean of 5 repeats). The issue
-asks for 0.3 points; we measure 0.39 (96.88 % digital, 96.49 +- 0.13 % deployed, with paper 000's 30 %
-device-to-device variation; with --d2d 0 the gap is 0.01 points), so this bound is the measurement
-plus a margin of about 2 standard errors of the 5-repeat mean (0.06 points), not the target."""
+DEPLOYED_GAP = 0.003
+"""How far below the digital network the hardware-aware deployment may lie (mean of 5 repeats): the issue's
+0.3 points. Measured 0.24 (96.88 % digital, 96.64 +- 0.10 % deployed, with paper 000's 30 %
+device-to-device variation)."""
 TINY = ["--epochs", "1", "--hwat-epochs", "1", "--repeats", "2", "--drift", "worst", "--drift-times", "1,3.15e7",
         "--spice-tiles", "0"]
 
