@@ -1,10 +1,12 @@
 """A trained network deployed on tiled arrays the way paper 000 deploys it (section 3).
 
 * **Mapping.** A weight w of a layer becomes a number of programming pulses p = round(|w| / scale)
-  on the device's linear ladder (`weight_ladder_nS`: HfOxSy's 16 linear states, HT-RRAM's G1..G8),
-  on G+ for w > 0 and G- for w < 0; the partner stays at 0 pulses, the start of the linear range,
-  as does a zero weight. G+ - G- then takes 31 bins on HfOxSy and 15 on HT-RRAM. The scale of each
-  layer minimises the squared error of its weights on the bins.
+  on the device's linear ladder (`weight_ladder_nS`: HfOxSy's 16 linear states, HT-RRAM's G1..G8);
+  the partner stays at 0 pulses, the start of the linear range, as does a zero weight. G+ - G- then
+  takes 31 bins on HfOxSy and 15 on HT-RRAM. The scale of each layer minimises the squared error of
+  its weights on the bins. Paper 000 simulates both programming modes: in **potentiation** the
+  pulses raise G+ (w > 0) or G- (w < 0) from the bottom of the ladder; in **depression** they lower
+  G- (w > 0) or G+ (w < 0) from its top, where the partner and the zero weights then sit.
 * **Programming noise.** Every device's conductance carries the device's cycle-to-cycle (write)
   error: HfOxSy's 23.7 uS truncated at 3 sigma, HT-RRAM's 1.06 nS truncated at 4 nS.
 * **Device-to-device variation.** Each device's update, its step per pulse, is scaled by its own
@@ -31,6 +33,8 @@ from compact_models.drift import DriftModel
 from compact_models.errors import ParameterError
 from snn.network import best_scale
 
+PROGRAMMING_MODES = ("potentiation", "depression")
+"""How the weights are written (module docstring)."""
 INPUT_PERCENTILE = 99.99
 """The hidden layers' DAC range: this percentile of their activations on the calibration inputs."""
 
@@ -92,20 +96,25 @@ def _bins(w: np.ndarray, scale: float, n: int) -> np.ndarray:
     return np.clip(np.round(w / scale), -n, n)
 
 
-def program(mapping: Mapping, device, cfg: AnalogConfig, rng: np.random.Generator) -> list:
-    """Each layer's programmed (G+, G-) in S: the ladder, each device's step factor and its write error."""
+def program(mapping: Mapping, device, cfg: AnalogConfig, rng: np.random.Generator, mode: str = "potentiation") -> list:
+    """Each layer's programmed (G+, G-) in S, written in ``mode`` (`PROGRAMMING_MODES`): the ladder, each
+    device's factor on its update and its write error."""
+    if mode not in PROGRAMMING_MODES:
+        raise ParameterError(f"programming mode {mode!r}: choose one of {', '.join(PROGRAMMING_MODES)}")
+    ladder = mapping.ladder_S
+    start, states = (ladder[0], ladder) if mode == "potentiation" else (ladder[-1], ladder[::-1])
+    floor = 0.01 * ladder[0]
     out = []
-    base = mapping.ladder_S[0]
-    floor = 0.01 * base
     for p in mapping.pulses:
         pair = []
-        for count in (np.maximum(p, 0), np.maximum(-p, 0)):
-            g = mapping.ladder_S[count] - base
+        up, down = np.maximum(p, 0), np.maximum(-p, 0)
+        for count in ((up, down) if mode == "potentiation" else (down, up)):
+            g = states[count] - start
             if cfg.d2d_sigma_rel:
                 g = g * np.maximum(1 + cfg.d2d_sigma_rel * rng.standard_normal(p.shape), 0)
             if cfg.c2c:
                 g = g + 1e-9 * device.write_error().draw_nS(rng, p.shape)
-            pair.append(np.maximum(base + g, floor))
+            pair.append(np.maximum(start + g, floor))
         out.append(tuple(pair))
     return out
 

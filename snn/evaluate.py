@@ -68,6 +68,8 @@ class EvaluateConfig:
     """Drift presets (`compact_models.drift`)."""
     drift_times_s: tuple = DRIFT_TIMES_S
     """Times after programming to evaluate at, s."""
+    programming: tuple = analog.PROGRAMMING_MODES
+    """Programming modes to deploy in (paper 000 simulates both); the summary's headline is the first's."""
     analog: analog.AnalogConfig = field(default_factory=analog.AnalogConfig)
     """Converters, programming noise, device-to-device variation."""
     mlp: mlp.MLPConfig = field(default_factory=mlp.MLPConfig)
@@ -82,6 +84,10 @@ class EvaluateConfig:
             raise ParameterError(f"--repeats {self.repeats!r} must be a whole number in 1..100")
         for name in self.drift_models:
             drift_model(name)
+        if not self.programming or any(m not in analog.PROGRAMMING_MODES for m in self.programming) \
+                or len(set(self.programming)) < len(self.programming):
+            raise ParameterError(f"--programming {','.join(self.programming)!r}: choose one or both of "
+                                 f"{','.join(analog.PROGRAMMING_MODES)}")
         if not self.drift_times_s or any(not (t > 0 and np.isfinite(t)) for t in self.drift_times_s):
             raise ParameterError(f"--drift-times {self.drift_times_s!r} must be positive times in s, e.g. 1,3600,3.15e7")
         if not isinstance(self.spice_tiles, int) or self.spice_tiles < 0:
@@ -146,23 +152,27 @@ def trained_networks(cfg: EvaluateConfig, x: np.ndarray, y: np.ndarray, progress
     return {"baseline": digital, "hwat": mlp.Network(hrec["weights"], hrec["biases"]), "scales": scales}
 
 
-def deploy(cfg: EvaluateConfig, net, scales: list, calib: np.ndarray, rng: np.random.Generator) -> analog.DeployedNetwork:
-    """``net`` mapped on ``scales`` and programmed on ``cfg``'s tiles with the noise of ``rng`` (converters not calibrated)."""
+def deploy(cfg: EvaluateConfig, net, scales: list, calib: np.ndarray, rng: np.random.Generator,
+           mode: str = "potentiation") -> analog.DeployedNetwork:
+    """``net`` mapped on ``scales`` and programmed in ``mode`` on ``cfg``'s tiles with the noise of ``rng``
+    (converters not calibrated)."""
     device = cfg.params
     mapping = analog.map_weights(net.weights, device, scales)
-    return analog.DeployedNetwork(mapping, analog.program(mapping, device, cfg.analog, rng), net.biases, device,
+    return analog.DeployedNetwork(mapping, analog.program(mapping, device, cfg.analog, rng, mode), net.biases, device,
                                   cfg.tile_spec(), cfg.analog, analog.input_ranges(net, calib), device.hrs_conductance_S)
 
 
 def evaluate_repeat(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
                     repeat: int) -> list:
-    """One deployment of both networks: rows of accuracy at programming time and at every drift time."""
+    """One deployment of both networks in every programming mode: rows of accuracy at programming time
+    and at every drift time."""
     rows = []
-    for name in ("baseline", "hwat"):
-        rng = np.random.default_rng([cfg.seed, 5000 + repeat, 1 + ("baseline", "hwat").index(name)])
-        deployed = deploy(cfg, nets[name], nets["scales"], calib, rng)
+    for mode, name in ((m, n) for m in cfg.programming for n in ("baseline", "hwat")):
+        extra = [] if mode == "potentiation" else [analog.PROGRAMMING_MODES.index(mode)]
+        rng = np.random.default_rng([cfg.seed, 5000 + repeat, 1 + ("baseline", "hwat").index(name), *extra])
+        deployed = deploy(cfg, nets[name], nets["scales"], calib, rng, mode)
         deployed.calibrate(calib)
-        base = {"repeat": repeat, "network": name}
+        base = {"repeat": repeat, "programming": mode, "network": name}
         rows.append(dict(base, drift_model="none", t_s=0.0, compensated=False,
                          accuracy=mlp.accuracy(deployed.logits(test_x), test_y)))
         for model in cfg.drift_models:
@@ -177,11 +187,12 @@ def evaluate_repeat(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: 
 
 
 def spice_check(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: np.ndarray) -> pd.DataFrame:
-    """Sampled tiles of the deployed baseline network solved in ngspice and by `arrays.tiles`, for test inputs."""
+    """Sampled tiles of the baseline network, deployed in the first programming mode, solved in ngspice and by
+    `arrays.tiles`, for test inputs."""
     if cfg.spice_tiles == 0:
         return pd.DataFrame(columns=["layer", "row_tile", "col_tile", "max_rel_error"])
     rng = np.random.default_rng([cfg.seed, 9000, 1])
-    deployed = deploy(cfg, nets["baseline"], nets["scales"], calib, rng)
+    deployed = deploy(cfg, nets["baseline"], nets["scales"], calib, rng, cfg.programming[0])
     x = test_x[rng.choice(len(test_x), SPICE_INPUTS, replace=False)]
     rows = []
     for k, (layer, volts) in enumerate(zip(deployed.layers, deployed.layer_inputs_V(x))):
@@ -226,7 +237,26 @@ def run_resumable(tasks: dict, parallelism: Parallelism, state: RunState | None,
 
 def summarise(cfg: EvaluateConfig, results: pd.DataFrame, digital: dict, nets: dict, data, n_train: int,
               check: pd.DataFrame) -> dict:
-    """summary.json: the headline accuracies, and per drift model and time the four combinations' means."""
+    """summary.json: the headline accuracies (of the first programming mode), and per programming mode the
+    same with, per drift model and time, the four combinations' means."""
+    modes = {mode: _mode_summary(cfg, results[results.programming == mode]) for mode in cfg.programming}
+    spec = cfg.tile_spec()
+    return {
+        "device": cfg.params.name, "network": "-".join(map(str, cfg.mlp.sizes)),
+        "digital_accuracy": digital["baseline"], "digital_hwat_accuracy": digital["hwat"],
+        "programming": cfg.programming[0], **modes[cfg.programming[0]],
+        "repeats": cfg.repeats, "n_test_images": int(len(data.test_y)), "test_data": data.test_source,
+        "n_train_images": int(n_train),
+        "tile": f"{spec.rows}x{spec.cols}", "r_line_ohm": spec.r_line_ohm, "r_contact_ohm": spec.r_contact_ohm,
+        "tiles_per_layer": [int(np.prod(spec.grid(a, b))) for a, b in zip(cfg.mlp.sizes[:-1], cfg.mlp.sizes[1:])],
+        "weight_bins": 2 * (len(cfg.params.weight_ladder_nS) - 1) + 1, "weight_scales": nets["scales"],
+        "analog": asdict(cfg.analog), "by_programming": modes,
+        "spice_check_max_rel_error": float(check.max_rel_error.max()) if len(check) else None,
+    }
+
+
+def _mode_summary(cfg: EvaluateConfig, results: pd.DataFrame) -> dict:
+    """One programming mode's deployed accuracies at programming time and under drift."""
     t0 = results[results.drift_model == "none"]
     acc = {n: t0[t0.network == n].accuracy for n in ("baseline", "hwat")}
     drift = {}
@@ -234,21 +264,10 @@ def summarise(cfg: EvaluateConfig, results: pd.DataFrame, digital: dict, nets: d
         drift.setdefault(model, []).append({"t_s": t, **{
             f"accuracy_{n}{'_compensated' if c else ''}": float(g[(g.network == n) & (g.compensated == c)].accuracy.mean())
             for n in ("baseline", "hwat") for c in (False, True)}})
-    spec = cfg.tile_spec()
-    return {
-        "device": cfg.params.name, "network": "-".join(map(str, cfg.mlp.sizes)),
-        "digital_accuracy": digital["baseline"], "digital_hwat_accuracy": digital["hwat"],
-        "deployed_accuracy_mean": float(acc["hwat"].mean()), "deployed_accuracy_std": float(acc["hwat"].std(ddof=1)) if cfg.repeats > 1 else 0.0,
-        "deployed_baseline_accuracy_mean": float(acc["baseline"].mean()),
-        "deployed_baseline_accuracy_std": float(acc["baseline"].std(ddof=1)) if cfg.repeats > 1 else 0.0,
-        "repeats": cfg.repeats, "n_test_images": int(len(data.test_y)), "test_data": data.test_source,
-        "n_train_images": int(n_train),
-        "tile": f"{spec.rows}x{spec.cols}", "r_line_ohm": spec.r_line_ohm, "r_contact_ohm": spec.r_contact_ohm,
-        "tiles_per_layer": [int(np.prod(spec.grid(a, b))) for a, b in zip(cfg.mlp.sizes[:-1], cfg.mlp.sizes[1:])],
-        "weight_bins": 2 * (len(cfg.params.weight_ladder_nS) - 1) + 1, "weight_scales": nets["scales"],
-        "analog": asdict(cfg.analog), "drift": drift,
-        "spice_check_max_rel_error": float(check.max_rel_error.max()) if len(check) else None,
-    }
+    spread = {n: float(a.std(ddof=1)) if cfg.repeats > 1 else 0.0 for n, a in acc.items()}
+    return {"deployed_accuracy_mean": float(acc["hwat"].mean()), "deployed_accuracy_std": spread["hwat"],
+            "deployed_baseline_accuracy_mean": float(acc["baseline"].mean()),
+            "deployed_baseline_accuracy_std": spread["baseline"], "drift": drift}
 
 
 def write_evaluation(out: Path, ev: Evaluation) -> None:
@@ -259,14 +278,17 @@ def write_evaluation(out: Path, ev: Evaluation) -> None:
     atomic_write_csv(out / "results.csv", ev.results)
     atomic_write_csv(out / "spice_check.csv", ev.spice_check)
     atomic_write_json(out / "summary.json", dict(ev.summary, simulator=ngspice_info()))
-    fig, ax = new_figure(figsize=(5.5, 4))
-    plots.plot_repeats(ax, ev.results, ev.summary)
+    modes = list(ev.summary["by_programming"])
+    fig, axes = new_figure(1, len(modes), figsize=(5.5 * len(modes), 4), squeeze=False)
+    for ax, mode in zip(axes[0], modes):
+        plots.plot_repeats(ax, ev.results[ev.results.programming == mode], ev.summary, mode)
     atomic_save_figure(out / "fig3b_accuracy.png", fig)
     models = sorted(set(ev.results.drift_model) - {"none"})
     if models:
-        fig, axes = new_figure(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
-        for ax, model in zip(axes[0], models):
-            plots.plot_drift(ax, ev.results, model, ev.summary["digital_accuracy"])
+        fig, axes = new_figure(len(modes), len(models), figsize=(5.5 * len(models), 4 * len(modes)), squeeze=False)
+        for row, mode in zip(axes, modes):
+            for ax, model in zip(row, models):
+                plots.plot_drift(ax, ev.results[ev.results.programming == mode], model, ev.summary["digital_accuracy"], mode)
         atomic_save_figure(out / "fig3cd_drift.png", fig)
 
 
@@ -281,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--r-contact-ohm", type=float, default=0.0, help="contact resistance at each line end, ohm (default 0)")
     p.add_argument("--drift", default="measured,worst", help=f"drift models, comma-separated ({', '.join(DRIFT_PRESETS)}; default measured,worst)")
     p.add_argument("--drift-times", default=",".join(f"{t:g}" for t in DRIFT_TIMES_S), help="times after programming, s")
+    p.add_argument("--programming", default=",".join(analog.PROGRAMMING_MODES),
+                   help="programming modes, comma-separated (default potentiation,depression, as paper 000)")
     p.add_argument("--d2d", type=float, default=0.30, help="device-to-device variation of the update, relative (default 0.30)")
     p.add_argument("--no-c2c", action="store_true", help="leave out the cycle-to-cycle programming noise")
     p.add_argument("--dac-bits", type=int, default=8, help="input DAC bits (default 8; 0: ideal)")
@@ -315,7 +339,7 @@ def config_from(args) -> EvaluateConfig:
     return EvaluateConfig(
         device=args.device, repeats=args.repeats, tile_rows=rows, tile_cols=cols, r_line_ohm=args.r_line_ohm,
         r_contact_ohm=args.r_contact_ohm, drift_models=tuple(m for m in args.drift.split(",") if m and m != "none"),
-        drift_times_s=times, spice_tiles=args.spice_tiles, seed=args.seed,
+        drift_times_s=times, programming=tuple(m for m in args.programming.split(",") if m), spice_tiles=args.spice_tiles, seed=args.seed,
         analog=analog.AnalogConfig(c2c=not args.no_c2c, d2d_sigma_rel=args.d2d, dac_bits=args.dac_bits, adc_bits=args.adc_bits),
         mlp=mlp.MLPConfig(sizes=mlp.parse_network(args.network), epochs=args.epochs, hwat_epochs=args.hwat_epochs,
                           hwat_lr=args.hwat_lr, seed=args.seed))
@@ -344,8 +368,9 @@ def _evaluate(args) -> int:
     with staged_results(out) as stage:
         write_evaluation(stage, ev)
     s = ev.summary
-    print(f"{s['device']}: digital {s['digital_accuracy']:.4f}, deployed (HWAT) {s['deployed_accuracy_mean']:.4f} +- "
-          f"{s['deployed_accuracy_std']:.4f}, baseline {s['deployed_baseline_accuracy_mean']:.4f} over {s['repeats']} repeats "
+    deployed = "; ".join(f"{mode}: deployed (HWAT) {m['deployed_accuracy_mean']:.4f} +- {m['deployed_accuracy_std']:.4f}, "
+                         f"baseline {m['deployed_baseline_accuracy_mean']:.4f}" for mode, m in s["by_programming"].items())
+    print(f"{s['device']}: digital {s['digital_accuracy']:.4f}; {deployed}; over {s['repeats']} repeats "
           f"on {s['n_test_images']} images, {s['tile']} tiles; wrote {out}")
     return 0
 

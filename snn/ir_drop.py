@@ -2,9 +2,11 @@
 
 The deployment of `snn.evaluate` at programming time (no drift) for every line segment resistance of
 ``--r-line-ohm`` and every tile size of ``--tiles``, with the same networks, noise draws and
-converters throughout, so the accuracy changes only with the lines. Writes ``results.csv`` (device,
-tile, r_line_ohm, repeat, network, accuracy), ``summary.json`` (the mean per tile and resistance) and
-``ir_drop.png`` (accuracy against segment resistance, one line per tile size).
+converters throughout, so the accuracy changes only with the lines; ``--programming`` potentiation
+(the default), depression or both (depression leaves the partners at the top of the ladder, so the
+lines carry more current). Writes ``results.csv`` (device, tile, r_line_ohm, programming, repeat,
+network, accuracy), ``summary.json`` (the mean per tile, resistance and mode) and ``ir_drop.png``
+(accuracy against segment resistance, one line per tile size and mode).
 """
 from __future__ import annotations
 
@@ -56,7 +58,8 @@ def run_ir_drop(base: evaluate.EvaluateConfig, r_values: tuple, tiles: tuple, da
         for k in range(base.repeats):
             for row in done[_name((tile, r), k)]:
                 out.append({"device": base.params.name, "tile": f"{tile[0]}x{tile[1]}", "tile_rows": tile[0], "r_line_ohm": r,
-                            "r_contact_ohm": base.r_contact_ohm, "repeat": k, "network": row["network"],
+                            "r_contact_ohm": base.r_contact_ohm, "programming": row["programming"], "repeat": k,
+                            "network": row["network"],
                             "accuracy": row["accuracy"]})
     return pd.DataFrame(out)
 
@@ -72,20 +75,23 @@ def _name(key, k: int) -> str:
 
 
 def summarise(frame: pd.DataFrame) -> dict:
-    """Mean and spread of the accuracy per network, tile and segment resistance."""
-    g = frame.groupby(["network", "tile", "r_line_ohm"]).accuracy
+    """Mean and spread of the accuracy per network, tile, segment resistance and programming mode."""
+    g = frame.groupby(["network", "tile", "r_line_ohm", "programming"]).accuracy
     table = pd.DataFrame({"accuracy_mean": g.mean(), "accuracy_std": g.std().fillna(0.0)}).reset_index()
     return {"device": str(frame.device.iloc[0]), "points": table.to_dict(orient="records")}
 
 
 def plot_ir_drop(ax, frame: pd.DataFrame, digital: float | None = None):
-    """Accuracy (HWAT network) against segment resistance, one line per tile size."""
+    """Accuracy (HWAT network) against segment resistance, one line per tile size (dashed: depression)."""
     part = frame[frame.network == "hwat"]
-    for tile, g in sorted(part.groupby("tile"), key=lambda kv: kv[1].tile_rows.iloc[0]):
+    modes = list(dict.fromkeys(part.programming))
+    tiles = sorted(set(part.tile), key=lambda t: int(t.split("x")[0]))
+    for (tile, mode), g in sorted(part.groupby(["tile", "programming"]), key=lambda kv: (kv[1].tile_rows.iloc[0], kv[0][1])):
         acc = g.groupby("r_line_ohm").accuracy
         r = np.asarray(acc.mean().index, dtype=float)
         ax.errorbar(np.where(r == 0, np.nan, r), 100 * acc.mean(), yerr=100 * acc.std().fillna(0), marker="o", ms=3,
-                    capsize=2, label=f"{tile} tiles")
+                    capsize=2, ls="--" if mode == "depression" else "-", color=f"C{tiles.index(tile)}",
+                    label=f"{tile} tiles" + (f", {mode}" if len(modes) > 1 else ""))
         if np.any(r == 0):
             ax.axhline(100 * acc.mean()[0.0], ls=":", lw=0.8, color=ax.lines[-1].get_color())
     ax.set_xscale("log")
@@ -103,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--r-line-ohm", default=",".join(f"{r:g}" for r in R_LINE_OHM), help="segment resistances, ohm, comma-separated")
     p.add_argument("--r-contact-ohm", type=float, default=0.0, help="contact resistance at each line end, ohm (default 0)")
     p.add_argument("--tiles", default=",".join(TILES), help="tile sizes RxC, comma-separated (default 24x24,64x64,128x128)")
+    p.add_argument("--programming", default="potentiation",
+                   help="programming modes, comma-separated: potentiation (default), depression or both")
     p.add_argument("--repeats", type=int, default=1, help="deployments with fresh noise per point (default 1)")
     p.add_argument("--epochs", type=int, default=30, help="digital training epochs (default 30)")
     p.add_argument("--hwat-epochs", type=int, default=5, help="hardware-aware training epochs (default 5)")
@@ -140,6 +148,7 @@ def _run(args) -> int:
     tiles = tuple(parse_tile(t) for t in args.tiles.split(","))
     base = evaluate.EvaluateConfig(device=args.device, repeats=args.repeats, r_contact_ohm=args.r_contact_ohm,
                                    drift_models=(), spice_tiles=0, seed=args.seed,
+                                   programming=tuple(m for m in args.programming.split(",") if m),
                                    mlp=evaluate.mlp.MLPConfig(epochs=args.epochs, hwat_epochs=args.hwat_epochs,
                                                               seed=args.seed))
     point_configs(base, r_values, tiles)  # every tile and resistance checked before any work starts

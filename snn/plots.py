@@ -24,8 +24,9 @@ NETWORK_LABELS = {"baseline": "deployed", "hwat": "deployed, HWAT"}
 """Legend names of a study's networks."""
 
 
-def plot_repeats(ax, results, summary: dict):
-    """Accuracy of every repeat at programming time against the digital network (paper 000, Fig. 3b)."""
+def plot_repeats(ax, results, summary: dict, mode: str = ""):
+    """Accuracy of every repeat at programming time against the digital network (paper 000, Fig. 3b), in
+    programming mode ``mode``."""
     t0 = results[results.drift_model == "none"]
     width = 0.38
     for k, name in enumerate(("baseline", "hwat")):
@@ -37,13 +38,15 @@ def plot_repeats(ax, results, summary: dict):
     ax.set_xticks(sorted(t0.repeat.unique()))
     ax.set_xlabel("repeat")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"{summary['device']} {summary['network']} on {summary['tile']} tiles, {summary['n_test_images']} images")
+    ax.set_title(f"{summary['device']} {summary['network']}{', ' + mode if mode else ''}: {summary['tile']} tiles, "
+                 f"{summary['n_test_images']} images", fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
     return ax
 
 
-def plot_drift(ax, results, model: str, digital: float):
-    """Mean accuracy against time after programming, with and without compensation and HWAT (Fig. 3c-d)."""
+def plot_drift(ax, results, model: str, digital: float, mode: str = ""):
+    """Mean accuracy against time after programming, with and without compensation and HWAT, in programming
+    mode ``mode`` (paper 000, Fig. 3c: potentiation, 3d: depression)."""
     part = results[results.drift_model == model]
     for colour, name in enumerate(("baseline", "hwat")):
         for comp, style in ((False, "--"), (True, "-")):
@@ -56,6 +59,6 @@ def plot_drift(ax, results, model: str, digital: float):
     ax.set_xscale("log")
     ax.set_xlabel("time after programming $t$ (s)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"drift model: {model}")
+    ax.set_title(f"{mode + ', ' if mode else ''}drift model: {model}")
     ax.legend(fontsize=7)
     return ax

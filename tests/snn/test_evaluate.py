@@ -25,6 +25,9 @@ TINY = ["--epochs", "1", "--hwat-epochs", "1", "--repeats", "2", "--drift", "wor
     (["--network", "784-50-9"], "must start at 784 and end at 10"),
     (["--repeats", "0"], "--repeats"),
     (["--adc-bits", "40"], "--adc-bits"),
+    (["--programming", "potentiation,annealing"], "choose one or both of potentiation,depression"),
+    (["--programming", "depression,depression"], "--programming"),
+    (["--hwat-lr", "0"], "--hwat-lr"),
     (["--device", "nosuch"], "nosuch"),
 ])
 def test_bad_arguments_are_one_line_and_write_nothing(flags, needle, tmp_path, capsys):
@@ -41,12 +44,17 @@ def test_a_small_study_writes_its_results_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     s = json.loads((out / "summary.json").read_text())
     frame = pd.read_csv(out / "results.csv")
-    # 2 repeats x 2 networks x (programming time + 1 drift model x 2 times x with/without compensation)
-    assert len(frame) == 2 * 2 * (1 + 2 * 2)
+    # 2 repeats x 2 programming modes x 2 networks x (programming time + 1 drift model x 2 times x with/without
+    # compensation)
+    assert len(frame) == 2 * 2 * 2 * (1 + 2 * 2)
+    assert set(frame.programming) == {"potentiation", "depression"} and s["programming"] == "potentiation"
+    for mode, m in s["by_programming"].items():
+        t0 = frame[(frame.drift_model == "none") & (frame.programming == mode)]
+        assert m["deployed_accuracy_mean"] == pytest.approx(t0[t0.network == "hwat"].accuracy.mean())
+        assert [row["t_s"] for row in m["drift"]["worst"]] == [1.0, 3.15e7]
     assert s["n_test_images"] == 1000 and s["weight_bins"] == 31 and s["tile"] == "128x128"
     assert s["tiles_per_layer"] == [7 * 8, 4]
-    t0 = frame[frame.drift_model == "none"]
-    assert s["deployed_accuracy_mean"] == pytest.approx(t0[t0.network == "hwat"].accuracy.mean())
+    assert s["deployed_accuracy_mean"] == s["by_programming"]["potentiation"]["deployed_accuracy_mean"]
     assert 0.5 < s["deployed_accuracy_mean"] <= 1 and 0.5 < s["digital_accuracy"] <= 1
     for name in ("fig3b_accuracy.png", "fig3cd_drift.png", "spice_check.csv"):
         assert (out / name).exists()
