@@ -279,13 +279,14 @@ def write_evaluation(out: Path, ev: Evaluation) -> None:
     atomic_write_csv(out / "spice_check.csv", ev.spice_check)
     atomic_write_json(out / "summary.json", dict(ev.summary, simulator=ngspice_info()))
     modes = list(ev.summary["by_programming"])
-    fig, axes = new_figure(1, len(modes), figsize=(5.5 * len(modes), 4), squeeze=False)
+    fig, axes = new_figure(1, len(modes), figsize=(5.5 * len(modes), 4), squeeze=False, layout="constrained")
     for ax, mode in zip(axes[0], modes):
         plots.plot_repeats(ax, ev.results[ev.results.programming == mode], ev.summary, mode)
     atomic_save_figure(out / "fig3b_accuracy.png", fig)
     models = sorted(set(ev.results.drift_model) - {"none"})
     if models:
-        fig, axes = new_figure(len(modes), len(models), figsize=(5.5 * len(models), 4 * len(modes)), squeeze=False)
+        fig, axes = new_figure(len(modes), len(models), figsize=(5.5 * len(models), 4 * len(modes)), squeeze=False,
+                               layout="constrained")
         for row, mode in zip(axes, modes):
             for ax, model in zip(row, models):
                 plots.plot_drift(ax, ev.results[ev.results.programming == mode], model, ev.summary["digital_accuracy"], mode)
