@@ -159,7 +159,7 @@ def transfer_states(device, targets: np.ndarray, cfg: TransferConfig = TransferC
         sim_wall += time.perf_counter() - t0
         pulses += pulses_per_cell(phase, xbar)
         written_now = [(i, j) for (i, cols), *_ in phase.writes for j in cols]
-        n_capped += apply_programming_error(state, written_now, error, rng)
+        n_capped += apply_programming_error(state, written_now, error, rng, [targets[c] for c in written_now])
         phases.append(phase)
         say(progress, f"{cfg.scheme} pass {n}: verify read-out")
         t0 = time.perf_counter()

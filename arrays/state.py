@@ -42,8 +42,9 @@ class ArrayState:
 CEILING_MARGIN_S = 0.02e-9
 
 
-def apply_programming_error(state: ArrayState, cells, error, rng: np.random.Generator) -> int:
-    """Draw the write error of each written cell and realise it as the cell's switch scale.
+def apply_programming_error(state: ArrayState, cells, error, rng: np.random.Generator, states=None) -> int:
+    """Draw the write error of each written cell (written to ``states``, 1..N, where the error depends on
+    the state) and realise it as the cell's switch scale.
 
     A cell cannot read above the device's ceiling (HT-RRAM: 81.0 nS, Ri at 1 V), 1 nS over G8, nor
     below its reset state (HfOxSy: a cell short of switches with a large negative draw); a draw
@@ -53,7 +54,7 @@ def apply_programming_error(state: ArrayState, cells, error, rng: np.random.Gene
     ceiling = dev.max_read_conductance_S - CEILING_MARGIN_S
     capped = 0
     cells = list(cells)
-    draws = np.atleast_1d(error.draw_nS(rng, size=len(cells))) * 1e-9  # the same stream as one draw per cell
+    draws = np.atleast_1d(error.draw_nS(rng, size=len(cells), states=states)) * 1e-9  # the same stream as one draw per cell
     for (i, j), draw in zip(cells, draws):
         cell = replace(state.cells[i][j], g_scale=1.0)
         if not cell.closed:

@@ -62,7 +62,8 @@ class Device(Protocol):
         """Verify tolerance of a weight transfer, nS."""
 
     def write_error(self, sigma_nS: float | None = None):
-        """The error drawn for every written cell (``draw_nS(rng, size)``), with its sigma overridden."""
+        """The error drawn for every written cell (``draw_nS(rng, size, states)``, states 1..N of the cells),
+        with its sigma, the same in every state, overridden."""
 
     def area_laws(self) -> tuple:
         """(switching area, insulator area) laws, each with ``current_A(v)`` and ``conductance_S(v)``."""

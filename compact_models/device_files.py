@@ -42,7 +42,8 @@ SECTIONS = {
         "read": ("read_V",),
         "write": ("reset_V",),
         "states": ("g_levels_nS", "level_switch_counts"),
-        "errors": ("write_sigma_nS", "write_truncate_nS", "reset_sigma_nS", "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
+        "errors": ("write_sigma_nS", "write_truncate_nS", "write_sigma_per_state_nS", "reset_sigma_nS",
+                   "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
     },
     "hfoxsy": {
         "areas": ("g_min_uS", "g_programming_uS", "ri_ohm", "cs_F", "ci_F"),
@@ -56,6 +57,9 @@ SECTIONS = {
 }
 """Per model, the file's sections and the parameters each holds (every field of the class but its name
 and citation, which head the file)."""
+
+MAY_BE_EMPTY = ("write_sigma_per_state_nS",)
+"""List keys whose empty list means "not given" (the write error's sigma is then the same in every state)."""
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "device_files"
 """Where the built-in devices' files are."""
@@ -123,7 +127,7 @@ def device_from_mapping(data: dict, where: str = "device file") -> object:
         for key in keys:
             if key not in table:
                 raise ParameterError(f"{where}: [{section}] {key} is missing")
-            values[key] = _value(table[key], types[key], f"{where}: [{section}] {key}")
+            values[key] = _value(table[key], types[key], f"{where}: [{section}] {key}", key in MAY_BE_EMPTY)
     try:
         device = cls(name=name, citation=citation, **values)
     except ParameterError as exc:
@@ -149,12 +153,12 @@ def _refuse_unknown(table: dict, allowed, where: str, place: str) -> None:
             raise ParameterError(f"{where}: {place} has an unknown key {key!r}{hint}")
 
 
-def _value(value, kind, what: str):
+def _value(value, kind, what: str, may_be_empty: bool = False):
     """``value`` as the field's type: a number (int or float), a whole number, or a list of numbers."""
     kind = str(kind)
     if kind == "tuple":
-        if not isinstance(value, list) or not value:
-            raise ParameterError(f"{what} = {value!r} must be a non-empty list of numbers")
+        if not isinstance(value, list) or not (value or may_be_empty):
+            raise ParameterError(f"{what} = {value!r} must be a {'' if may_be_empty else 'non-empty '}list of numbers")
         return tuple(_number(v, what) for v in value)
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):

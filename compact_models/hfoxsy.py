@@ -353,8 +353,8 @@ class CycleToCycleError:
         if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 1e6):
             raise ParameterError(f"cycle-to-cycle sigma_nS={self.sigma_nS!r} must be within 0..1e6 nS")
 
-    def draw_nS(self, rng: np.random.Generator, size=None):
-        """Deviations in nS; zeros when sigma is 0."""
+    def draw_nS(self, rng: np.random.Generator, size=None, states=None):
+        """Deviations in nS; zeros when sigma is 0. One sigma holds in every state: ``states`` do not matter."""
         if self.sigma_nS == 0:
             return np.zeros(size) if size is not None else 0.0
         from scipy.stats import truncnorm

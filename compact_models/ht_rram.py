@@ -118,6 +118,9 @@ class HTRRAMParams(SwitchDeviceMixin):
     """Standard deviation of the write error, nS (paper 001, section 4.3: 94 % of writes within 2 nS)."""
     write_truncate_nS: float = 4.0
     """The write error is truncated at +-this, nS (paper 001, Fig. 4b: every write within 4 nS)."""
+    write_sigma_per_state_nS: tuple = ()
+    """The write error's sigma of each state of g_levels_nS, nS, where it depends on the state (as
+    `compact_models.fit` finds it in program-and-verify outcomes); empty: write_sigma_nS in every state."""
     reset_sigma_nS: float = RESET_SIGMA_NS
     """Spread of a reset (unwritten) cell's 1 V read around the HRS, nS (assumed; see `RESET_SIGMA_NS`)."""
     d2d_ron_sigma_rel: float = 0.0
@@ -145,6 +148,10 @@ class HTRRAMParams(SwitchDeviceMixin):
         if not 0 <= self.write_sigma_nS <= 20 or not self.write_truncate_nS > 0:
             raise ParameterError(f"HT-RRAM parameters write_sigma_nS={self.write_sigma_nS!r}, write_truncate_nS="
                                  f"{self.write_truncate_nS!r} must be within 0..20 nS and > 0 nS")
+        per_state = tuple(self.write_sigma_per_state_nS)
+        if per_state and (len(per_state) != len(self.g_levels_nS) or not all(0 <= s <= 20 for s in per_state)):
+            raise ParameterError(f"HT-RRAM parameter write_sigma_per_state_nS={per_state!r} must be empty or one sigma "
+                                 f"within 0..20 nS for each of the {len(self.g_levels_nS)} states of g_levels_nS")
         if not 0 <= self.rc_ohm <= 1e6:
             raise ParameterError(f"HT-RRAM parameter rc_ohm={self.rc_ohm!r} must be within 0..1e6 ohm")
         if not (isinstance(self.n_switches, int) and 2 <= self.n_switches <= 200):
@@ -308,8 +315,12 @@ class HTRRAMParams(SwitchDeviceMixin):
         return tuple(float(g) for g in self.g_levels_nS)
 
     def write_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
-        """The write error of paper 001 (`write_sigma_nS` unless given, truncated at `write_truncate_nS`)."""
-        return ProgrammingError(sigma_nS=self.write_sigma_nS if sigma_nS is None else sigma_nS, truncate_nS=self.write_truncate_nS)
+        """The write error of paper 001 (`write_sigma_nS`, or `write_sigma_per_state_nS` where the file has it,
+        truncated at `write_truncate_nS`); a given ``sigma_nS`` holds in every state."""
+        if sigma_nS is not None:
+            return ProgrammingError(sigma_nS=sigma_nS, truncate_nS=self.write_truncate_nS)
+        return ProgrammingError(sigma_nS=self.write_sigma_nS, truncate_nS=self.write_truncate_nS,
+                                per_state_nS=tuple(self.write_sigma_per_state_nS))
 
     def reset_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
         """The spread of a reset cell's read around the HRS (`reset_sigma_nS` unless given)."""
@@ -364,19 +375,32 @@ class ProgrammingError:
     """Standard deviation of the write error, nS (paper 001, section 4.3)."""
     truncate_nS: float = 4.0
     """Errors are truncated to +-truncate_nS, nS (paper 001, Fig. 4b)."""
+    per_state_nS: tuple = ()
+    """Sigma of each state 1..N, nS, where it depends on the state; empty: sigma_nS in every state."""
 
     def __post_init__(self):
-        if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 20):
-            raise ParameterError(f"programming error sigma_nS={self.sigma_nS!r} must be within 0..20 nS")
+        if not all(math.isfinite(s) and 0 <= s <= 20 for s in (self.sigma_nS, *self.per_state_nS)):
+            raise ParameterError(f"programming error sigma_nS={self.sigma_nS!r}, per_state_nS={self.per_state_nS!r} "
+                                 "must be within 0..20 nS")
         if not (math.isfinite(self.truncate_nS) and self.truncate_nS > 0):
             raise ParameterError(f"programming error truncate_nS={self.truncate_nS!r} must be > 0 nS")
 
-    def draw_nS(self, rng: np.random.Generator, size=None):
-        """Write errors in nS (truncated Gaussian); zeros when sigma is 0."""
-        if self.sigma_nS == 0:
-            return np.zeros(size) if size is not None else 0.0
+    def draw_nS(self, rng: np.random.Generator, size=None, states=None):
+        """Write errors in nS (truncated Gaussian) of cells written to ``states`` (1..N, shape ``size``);
+        zeros where sigma is 0. Without a per-state sigma the states do not matter."""
         from scipy.stats import truncnorm
 
+        if self.per_state_nS:
+            if states is None:
+                raise ParameterError("this write error depends on the state: draw_nS needs the cells' states")
+            sigma = np.asarray(self.per_state_nS, dtype=float)[np.asarray(states, dtype=int) - 1].reshape(size)
+            out = np.zeros(np.shape(sigma))
+            live = sigma > 0
+            t = self.truncate_nS / sigma[live]
+            out[live] = sigma[live] * truncnorm.rvs(-t, t, size=int(live.sum()), random_state=rng)
+            return out
+        if self.sigma_nS == 0:
+            return np.zeros(size) if size is not None else 0.0
         t = self.truncate_nS / self.sigma_nS
         return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
 

@@ -11,6 +11,11 @@ from compact_models.errors import InputFileError, ParameterError
 from compact_models.fit.laws import LAW_KEYS, fit_laws
 from compact_models.fit.tables import RESET_PHASES, SET_PHASES, check_iv, check_pulses, check_verify
 
+MIN_OUTCOMES_PER_STATE = 20
+"""Verify outcomes each state needs before it may get a sigma of its own (fewer: one pooled sigma)."""
+STATE_DEPENDENCE_P = 0.01
+"""The Brown-Forsythe test's p-value below which the states' write errors count as unequal in spread."""
+
 
 @dataclass
 class FitResult:
@@ -60,8 +65,11 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         if model == "ht-rram":
             values.update(errors)
             device = dataclasses.replace(device, **errors)
+            per_state = (f"; its spread differs between the states (Brown-Forsythe p = {verify_report['state_dependence_p']:.2g}), "
+                         "so each state has its own sigma" if errors["write_sigma_per_state_nS"] else
+                         f"; one sigma for every state (Brown-Forsythe p = {verify_report['state_dependence_p']:.2g})")
             notes.append(f"write error sigma {errors['write_sigma_nS']:.3f} nS, truncated at {errors['write_truncate_nS']:.3f} nS, "
-                         "from the verify outcomes")
+                         f"from the verify outcomes{per_state}")
     simulated = _simulate(device, pulses, model)
     assumed = sorted(set(f.name for f in dataclasses.fields(base)) - set(values) - {"name", "citation"})
     report = {"model": model, "device": device.name, "base": base.name, "n_pulses": int(len(pulses)),
@@ -270,18 +278,29 @@ def state_errors(device, pulses: pd.DataFrame, model: str) -> list:
 def write_errors(device, verify: pd.DataFrame) -> tuple:
     """(HT-RRAM's write-error parameters, the per-state report) from program-and-verify outcomes: each
     outcome's error is its final read against its state's conductance in the device; the sigma is
-    pooled over the states, the truncation the largest error seen. The per-state sigmas show whether
-    the error depends on the state (the device file holds one sigma)."""
+    pooled over the states (the RMS error), the truncation the largest error seen. Where every state
+    has `MIN_OUTCOMES_PER_STATE` outcomes and the Brown-Forsythe test (scipy's Levene about the
+    medians) finds their spreads unequal at `STATE_DEPENDENCE_P`, each state's RMS error becomes its
+    own sigma (``write_sigma_per_state_nS``); else that stays empty."""
+    from scipy.stats import levene
+
     levels = np.asarray(device.g_levels_nS)
     if verify.target.max() > levels.size:
         raise InputFileError(f"verify table: target {int(verify.target.max())} is beyond the fitted device's {levels.size} states")
     err_nS = verify.final_conductance_S * 1e9 - levels[verify.target - 1]
     per = err_nS.groupby(verify.target).agg(["mean", "std", "size"])
+    rms = err_nS.groupby(verify.target).apply(lambda e: float(np.sqrt(np.mean(e ** 2))))
     sigma = float(np.sqrt(np.mean(err_nS ** 2)))
-    values = {"write_sigma_nS": sigma, "write_truncate_nS": float(max(np.abs(err_nS).max(), 1e-3))}
+    groups = [err_nS[verify.target == k].to_numpy() for k in per.index]
+    every = len(per) == levels.size and int(per["size"].min()) >= MIN_OUTCOMES_PER_STATE
+    p_value = float(levene(*groups, center="median").pvalue) if len(groups) > 1 else 1.0
+    by_state = every and p_value < STATE_DEPENDENCE_P
+    values = {"write_sigma_nS": sigma, "write_truncate_nS": float(max(np.abs(err_nS).max(), 1e-3)),
+              "write_sigma_per_state_nS": tuple(float(rms[k]) for k in range(1, levels.size + 1)) if by_state else ()}
     report = {"n_outcomes": int(len(verify)), "sigma_nS": sigma, "max_abs_error_nS": float(np.abs(err_nS).max()),
-              "per_state": [{"state": int(k), "mean_error_nS": float(r["mean"]), "sigma_nS": float(r["std"]), "n": int(r["size"])}
-                            for k, r in per.iterrows()]}
+              "state_dependence_p": p_value, "sigma_per_state": by_state,
+              "per_state": [{"state": int(k), "mean_error_nS": float(r["mean"]), "sigma_nS": float(r["std"]),
+                             "rms_error_nS": float(rms[k]), "n": int(r["size"])} for k, r in per.iterrows()]}
     if "pulses" in verify.columns:
         report["mean_pulses"] = float(pd.to_numeric(verify.pulses, errors="coerce").mean())
     return values, report

@@ -57,6 +57,9 @@ def test_a_file_device_is_its_values(tmp_path):
     # an edited file is read again
     path.write_text(path.read_text().replace("rc_ohm = 250.0", "rc_ohm = 300.0"))
     assert resolve_device(str(path)).rc_ohm == 300.0
+    # a write error per state
+    by_state = resolve_device(str(_edited(tmp_path, section="errors", key="write_sigma_per_state_nS", value=[1, 1, 1, 1, 2, 2, 2, 3])))
+    assert by_state.write_error().per_state_nS == (1, 1, 1, 1, 2, 2, 2, 3)
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -72,6 +75,10 @@ def test_a_file_device_is_its_values(tmp_path):
     (dict(section="states", key="g_levels_nS", value=[10, 20, 30, 40, 50, 60, 70, 96]),
      r"\[states\] cannot be reached by the switches: a read conductance of 96.000 nS is above the device's ceiling 80.996 nS"),
     (dict(name="hfoxsy", section="switches", key="step_uS", value=2000.0), r"\[states\] cannot be reached by the switches"),
+    (dict(section="errors", key="write_sigma_per_state_nS", value=[1.0, 2.0]),
+     r"write_sigma_per_state_nS=\(1.0, 2.0\) must be empty or one sigma within 0..20 nS for each of the 8 states"),
+    (dict(section="errors", key="write_sigma_per_state_nS", value="1 nS"), r"write_sigma_per_state_nS = '1 nS' must be a list"),
+    (dict(section="states", key="g_levels_nS", value=[]), r"g_levels_nS = \[\] must be a non-empty list"),
 ])
 def test_malformed_files_name_the_key(tmp_path, edit, message):
     path = _edited(tmp_path, **edit)
