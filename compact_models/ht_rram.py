@@ -98,6 +98,9 @@ class HTRRAMParams(SwitchDeviceMixin):
     """Threshold of the first switch, V (Table 1 range 0.85-1.55 V)."""
     vt_step_V: float = VT_STEP_V
     """Threshold spacing, V: the 25 mV ISPP step of Fig. 5b."""
+    vt_table_V: tuple = ()
+    """Each switch's threshold VT, V, where they are not evenly spaced (as `compact_models.fit` finds them in
+    a staircase); vt_min_V and vt_step_V are then its first value and mean spacing. Empty: the ladder."""
     vh_V: float = VH_V
     """Hysteresis voltage of the set side, V (Table 1): a switch closes above VT + VH."""
     reset_top_V: float = RESET_TOP_V
@@ -148,6 +151,7 @@ class HTRRAMParams(SwitchDeviceMixin):
         if not 0 <= self.write_sigma_nS <= 20 or not self.write_truncate_nS > 0:
             raise ParameterError(f"HT-RRAM parameters write_sigma_nS={self.write_sigma_nS!r}, write_truncate_nS="
                                  f"{self.write_truncate_nS!r} must be within 0..20 nS and > 0 nS")
+        self._check_vt_table()
         per_state = tuple(self.write_sigma_per_state_nS)
         if per_state and (len(per_state) != len(self.g_levels_nS) or not all(0 <= s <= 20 for s in per_state)):
             raise ParameterError(f"HT-RRAM parameter write_sigma_per_state_nS={per_state!r} must be empty or one sigma "
@@ -176,9 +180,27 @@ class HTRRAMParams(SwitchDeviceMixin):
                 f"level_switch_counts={self.level_switch_counts!r} must increase strictly within 1..n_switches"
             )
 
+    def _check_vt_table(self) -> None:
+        """A threshold table holds one rising VT per switch, and the ladder keys say where it starts and its mean spacing."""
+        table = tuple(self.vt_table_V)
+        if not table:
+            return
+        n = self.n_switches
+        if len(table) != n or np.any(np.diff(table) <= 0):
+            raise ParameterError(f"HT-RRAM parameter vt_table_V must be empty or {n} thresholds (n_switches) that rise, "
+                                 f"got {len(table)}")
+        mean_step = (table[-1] - table[0]) / (n - 1)
+        if abs(self.vt_min_V - table[0]) > 1e-9 or abs(self.vt_step_V - mean_step) > 1e-9:
+            raise ParameterError(f"HT-RRAM parameters vt_min_V={self.vt_min_V!r} and vt_step_V={self.vt_step_V!r} must be "
+                                 f"vt_table_V's first threshold ({table[0]:.9g} V) and mean spacing ({mean_step:.9g} V) "
+                                 "when the table is given")
+
     @property
     def vt_V(self) -> np.ndarray:
-        """Switch thresholds VT of Table 1, V: switch k closes above VT_k + VH."""
+        """Switch thresholds VT, V: switch k closes above VT_k + VH. Table 1's ladder (vt_min_V + k
+        vt_step_V), or each switch's own where `vt_table_V` is given."""
+        if self.vt_table_V:
+            return np.asarray(self.vt_table_V, dtype=float)
         return self.vt_min_V + self.vt_step_V * np.arange(self.n_switches)
 
     @property
@@ -203,7 +225,14 @@ class HTRRAMParams(SwitchDeviceMixin):
     def set_amplitude_V(self, level: int) -> float:
         """Set-pulse amplitude that closes exactly the switches of state ``level`` (1..8) from reset."""
         k = self._level_count(level)
-        return float(round(self.set_threshold_V[k - 1] + self.vt_step_V / 2, 6))
+        return float(round(self.set_threshold_V[k - 1] + self._gap_above_V(k - 1) / 2, 6))
+
+    def _gap_above_V(self, k: int) -> float:
+        """The gap from switch k's threshold to the next one's (the last switch: the gap below it), V."""
+        if not self.vt_table_V:
+            return self.vt_step_V
+        vt = self.vt_V
+        return float(vt[k + 1] - vt[k]) if k + 1 < len(vt) else float(vt[k] - vt[k - 1])
 
     def _level_count(self, level: int) -> int:
         return len(self.closed_for_level(level))
@@ -379,9 +408,10 @@ class ProgrammingError:
     """Sigma of each state 1..N, nS, where it depends on the state; empty: sigma_nS in every state."""
 
     def __post_init__(self):
-        if not all(math.isfinite(s) and 0 <= s <= 20 for s in (self.sigma_nS, *self.per_state_nS)):
-            raise ParameterError(f"programming error sigma_nS={self.sigma_nS!r}, per_state_nS={self.per_state_nS!r} "
-                                 "must be within 0..20 nS")
+        if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 20):
+            raise ParameterError(f"programming error sigma_nS={self.sigma_nS!r} must be within 0..20 nS")
+        if not all(math.isfinite(v) and 0 <= v <= 20 for v in self.per_state_nS):
+            raise ParameterError(f"programming error per_state_nS={self.per_state_nS!r}: every sigma must be within 0..20 nS")
         if not (math.isfinite(self.truncate_nS) and self.truncate_nS > 0):
             raise ParameterError(f"programming error truncate_nS={self.truncate_nS!r} must be > 0 nS")
 

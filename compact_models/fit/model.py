@@ -147,6 +147,13 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     mean_t = np.mean([t[:n] for t in use if t.size >= n], axis=0)
     k = np.arange(n)
     step, first = np.polyfit(k, mean_t, 1) if n > 1 else (base.vt_step_V, mean_t[0])
+    # Each threshold is known to half its pulse's amplitude step: where the line misses one by more, the
+    # switches are not evenly spaced and each keeps its own.
+    resolution = 0.5 * float(np.median(np.abs(np.diff(sets.amplitude_V.to_numpy())))) if len(sets) > 1 else 0.0
+    miss = float(np.max(np.abs(mean_t - (first + step * k)))) if n > 1 else 0.0
+    table = n > 2 and miss > resolution
+    if table:
+        first, step = float(mean_t[0]), float((mean_t[-1] - mean_t[0]) / (n - 1))
     curve = np.mean([c[: n + 1] for c in curves if c.size >= n + 1], axis=0)
     n_states = states or len(base.g_levels_nS)
     if not 2 <= n_states <= n:
@@ -167,12 +174,16 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
         raise InputFileError("the reset phase has no read that falls: no reset threshold can be placed")
     top, bottom = np.median([f[0] for f in falls]), np.median([f[1] for f in falls])
     values = {"n_switches": n, "vt_min_V": float(first - base.vh_V), "vt_step_V": float(step),
+              "vt_table_V": tuple(float(v) for v in mean_t - base.vh_V) if table else (),
               "reset_top_V": float(top), "reset_bunch_V": float(max(top - bottom, 0.0)),
               "reset_V": float(min(resets.amplitude_V.min(), bottom - 0.05)),
               "read_V": float(pulses.read_V.iloc[0]),
               "g_levels_nS": tuple(float(curve[c] * 1e9) for c in chosen), "level_switch_counts": tuple(chosen)}
+    spacing = (f"each switch its own (vt_table_V): a line through them misses one by {miss * 1e3:.1f} mV, more than the "
+               f"{resolution * 1e3:.1f} mV a pulse places a threshold to; first {first:.4f} V, mean spacing {step * 1e3:.2f} mV"
+               if table else f"a line through them: first {first:.4f} V, spacing {step * 1e3:.2f} mV")
     notes = [f"{n} switches from the rises of {len(counts)} set phase(s); thresholds the middles of their amplitude steps, "
-             f"a line through them: first {first:.4f} V, spacing {step * 1e3:.2f} mV (the set hysteresis vh_V is the base's)",
+             f"{spacing} (the set hysteresis vh_V is the base's)",
              f"reset thresholds from the first and last fall: {top:.4f} V and {bottom:.4f} V",
              f"{n_states} states at {chosen} closed switches, the reads closest to an even spread",
              f"read noise {sigma * 1e9:.3g} nS (the reset state's reads); a switch counts beyond {floor * 1e9:.3g} nS"]

@@ -79,6 +79,11 @@ def test_a_file_device_is_its_values(tmp_path):
      r"write_sigma_per_state_nS=\(1.0, 2.0\) must be empty or one sigma within 0..20 nS for each of the 8 states"),
     (dict(section="errors", key="write_sigma_per_state_nS", value="1 nS"), r"write_sigma_per_state_nS = '1 nS' must be a list"),
     (dict(section="states", key="g_levels_nS", value=[]), r"g_levels_nS = \[\] must be a non-empty list"),
+    (dict(section="switches", key="vt_table_V", value=[0.9, 0.95]), r"vt_table_V must be empty or 28 thresholds"),
+    (dict(section="switches", key="vt_table_V", value=[0.8625 + 0.025 * k for k in range(27)] + [0.9]),
+     r"vt_table_V must be empty or 28 thresholds \(n_switches\) that rise"),
+    (dict(section="switches", key="vt_table_V", value=[0.9 + 0.025 * k for k in range(28)]),
+     r"vt_min_V=0.8625 and vt_step_V=0.025 must be vt_table_V's first threshold \(0.9 V\)"),
 ])
 def test_malformed_files_name_the_key(tmp_path, edit, message):
     path = _edited(tmp_path, **edit)
@@ -178,3 +183,24 @@ def test_a_file_s_device_to_device_spread_is_drawn_unless_another_is_given(tmp_p
     assert _device_cell(dev, 0, None).ron_factor is not None and _device_cell(dev, 0, DeviceVariation()).ron_factor is None
     with pytest.raises(ParameterError, match="d2d_ron_sigma_rel=3.0"):
         resolve_device(str(_edited(tmp_path, section="errors", key="d2d_ron_sigma_rel", value=3.0)))
+
+
+def test_a_threshold_table_sets_each_switch_and_the_set_amplitudes(tmp_path):
+    """Uneven thresholds: each switch's ngspice VT follows its own, a state's set amplitude sits half the gap
+    to the next switch above its last one, and an even table is the ladder exactly."""
+    from compact_models.ht_rram import HTRRAMParams
+
+    base = HTRRAMParams()
+    even = dataclasses.replace(base, vt_table_V=tuple(base.vt_V))
+    assert [even.set_amplitude_V(k) for k in range(1, 9)] == [base.set_amplitude_V(k) for k in range(1, 9)]
+    np.testing.assert_array_equal(even.switch_vt_V, base.switch_vt_V)
+    table = base.vt_min_V + np.concatenate([[0.0], np.cumsum(np.linspace(0.02, 0.03, 27))])
+    uneven = dataclasses.replace(base, vt_table_V=tuple(table), vt_step_V=float((table[-1] - table[0]) / 27))
+    np.testing.assert_allclose(uneven.vt_V, table)
+    k = uneven.level_switch_counts[2]  # state 3 closes switches 1..k
+    assert uneven.set_amplitude_V(3) == pytest.approx(table[k - 1] + uneven.vh_V + (table[k] - table[k - 1]) / 2, abs=1e-6)
+    path = tmp_path / "uneven.toml"
+    from compact_models.device_files import write_device_file
+
+    write_device_file(dataclasses.replace(uneven, name="uneven"), path)
+    assert resolve_device(str(path)).vt_table_V == pytest.approx(tuple(table))

@@ -32,6 +32,7 @@ def test_ht_rram_ispp_fits_back_to_its_switches_and_states(ht_fit):
     # 25 mV steps on a 25 mV threshold ladder: each rise is one switch, its threshold the step's middle
     assert d.n_switches == P.n_switches
     assert d.vt_min_V == pytest.approx(P.vt_min_V, abs=1e-9) and d.vt_step_V == pytest.approx(P.vt_step_V, abs=1e-9)
+    assert d.vt_table_V == ()  # evenly spaced: a ladder, not a table
     assert d.level_switch_counts == P.level_switch_counts
     np.testing.assert_allclose(d.g_levels_nS, P.g_levels_nS, rtol=1e-6)
     np.testing.assert_allclose(d.switch_ron_ohm, P.switch_ron_ohm, rtol=1e-5)
