@@ -195,10 +195,11 @@ def spice_check(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: np.n
     deployed = deploy(cfg, nets["baseline"], nets["scales"], calib, rng, cfg.programming[0])
     x = test_x[rng.choice(len(test_x), SPICE_INPUTS, replace=False)]
     rows = []
-    for k, (layer, volts) in enumerate(zip(deployed.layers, deployed.layer_inputs_V(x))):
+    layers = deployed.layers
+    for k, (layer, volts) in enumerate(zip(layers, deployed.layer_inputs_V(x))):
         v_rows = layer.row_tile_inputs(volts)
         grid = layer.cells_S.shape[:2]
-        for _ in range(max(1, cfg.spice_tiles // len(deployed.layers))):
+        for _ in range(cfg.spice_tiles // len(layers) + (k < cfg.spice_tiles % len(layers))):  # the tiles in turn over the layers
             r, c = (int(rng.integers(n)) for n in grid)
             rows.append({"layer": k + 1, "row_tile": r, "col_tile": c, "max_rel_error": layer.spice_rel_error(r, c, v_rows[:, r])})
     return pd.DataFrame(rows)

@@ -94,3 +94,13 @@ def test_hfoxsy_study_meets_paper_000s_targets(mnist_dir, tmp_path):
     assert dep_loss > worst[1.0]["accuracy_hwat_compensated"] - year["accuracy_hwat_compensated"]
     frame = pd.read_csv(out / "results.csv")
     assert np.all(frame[frame.programming == "potentiation"].accuracy > 0.9)
+
+
+@pytest.mark.slow
+def test_spice_tiles_counts_tiles_over_the_layers(tmp_path, capsys):
+    """--spice-tiles N solves N tiles in ngspice, in turn over the layers, each within 1e-4 of the tile solve."""
+    out = tmp_path / "one"
+    flags = [f for f in TINY if f not in ("--spice-tiles", "0")]
+    assert main([*flags, "--tile", "64x64", "--programming", "potentiation", "--spice-tiles", "3", "--out", str(out)]) == 0
+    check = pd.read_csv(out / "spice_check.csv")
+    assert list(check.layer) == [1, 1, 2] and np.all(check.max_rel_error < 1e-4)
