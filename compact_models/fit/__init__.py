@@ -7,7 +7,8 @@ of the parallel-switch model and its states:
 
 * ``ht-rram`` (one width, amplitudes stepped; paper 001's ISPP): every set pulse after which the read
   rises closes one more switch, its threshold the middle of that pulse's amplitude step; a line through
-  the thresholds gives the first threshold and the spacing, the count of rises the number of switches.
+  the thresholds gives the first threshold and the spacing (each switch its own, ``vt_table_V``, where
+  the line misses one by more than half the amplitude step), the count of rises the number of switches.
   The reset pulses place the reset thresholds (first and last fall). The states are the reads after
   the switch counts closest to an even spread of ``states`` conductances from the first to the last.
 * ``hfoxsy`` (pulse trains of growing amplitude and width; paper 000): the train's amplitudes and
@@ -22,7 +23,10 @@ data do not determine (the laws without an I-V, capacitances, contacts, the OFF 
 hysteresis split; HT-RRAM's write error without program-and-verify outcomes, ``--verify``) is taken
 from a base device (``--base``, the model's built-in by default) and listed as assumed. The fitted
 device is then run through the same protocol in ngspice, and `FitResult.report` holds the agreement
-(RMSE and R^2 of the reads per phase, per state) with what was fitted and assumed.
+(RMSE and R^2 of the reads per phase, per state) with what was fitted and assumed. A ``device`` column
+holds several devices (cycles numbered within each); with three or more HT-RRAM devices their
+device-to-device spread is fitted too (`compact_models.fit.model.device_spread`), and verify outcomes
+give a write error per state where the states' spreads differ (`write_errors`).
 """
 from compact_models.fit.laws import LAW_KEYS, fit_laws, iv_currents_A
 from compact_models.fit.model import FitResult, agreement, fit_device, state_errors, write_errors

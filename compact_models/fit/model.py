@@ -13,6 +13,8 @@ from compact_models.fit.tables import RESET_PHASES, SET_PHASES, check_iv, check_
 
 MIN_OUTCOMES_PER_STATE = 20
 """Verify outcomes each state needs before it may get a sigma of its own (fewer: one pooled sigma)."""
+MIN_DEVICES = 3
+"""Devices a table needs before their device-to-device spread is fitted."""
 STATE_DEPENDENCE_P = 0.01
 """The Brown-Forsythe test's p-value below which the states' write errors count as unequal in spread."""
 
@@ -49,9 +51,19 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         device = dataclasses.replace(base, name=name, citation=citation or f"fitted by rram-cosim to {len(pulses)} pulses", **values)
     except ParameterError as exc:
         raise InputFileError(f"the data give a device the model refuses: {exc}") from None
-    if "device" in pulses.columns and pulses.device.nunique() > 1:
-        notes.append(f"the table holds {pulses.device.nunique()} devices, fitted together as one; their device-to-device "
-                     "spread is not fitted (d2d_ron_sigma_rel and d2d_vt_sigma_V stay the base's)")
+    spread_report = None
+    n_devices = pulses.device.nunique() if "device" in pulses.columns else 1
+    if n_devices >= MIN_DEVICES and model == "ht-rram":
+        spread, spread_report = device_spread(pulses, device)
+        values.update(spread)
+        device = dataclasses.replace(device, **spread)
+        notes.append(f"{n_devices} devices, fitted together as one; their device-to-device spread from the spread of "
+                     f"their mean set threshold and of their full-on read: d2d_vt_sigma_V {spread['d2d_vt_sigma_V'] * 1e3:.2f} mV, "
+                     f"d2d_ron_sigma_rel {spread['d2d_ron_sigma_rel']:.3f}")
+    elif n_devices > 1:
+        notes.append(f"the table holds {n_devices} devices, fitted together as one; their device-to-device spread is not "
+                     f"fitted ({'it needs ' + str(MIN_DEVICES) + ' devices' if model == 'ht-rram' else 'pulse trains'}: "
+                     "d2d_ron_sigma_rel and d2d_vt_sigma_V stay the base's)")
     iv_report = None
     if iv is not None:
         laws, iv_report = fit_laws(device, check_iv(iv), LAW_KEYS[model])
@@ -76,7 +88,7 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
               "n_cycles": int(pulses.cycle.nunique()), "fitted": {k: _plain(v) for k, v in values.items()},
               "assumed": {k: _plain(getattr(device, k)) for k in assumed}, "notes": notes,
               "agreement": agreement(pulses, simulated), "states": state_errors(device, pulses, model), "iv": iv_report,
-              "verify": verify_report}
+              "verify": verify_report, "device_spread": spread_report}
     return FitResult(device, pulses, simulated, report)
 
 
@@ -142,7 +154,9 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
         thresholds.append(_step_middles(amp, rise))
         counts.append(rise.size)
         curves.append(np.concatenate([[hrs], reads]))
-    n = int(np.median(counts))
+    # several devices: two of a device's thresholds within one amplitude step rise once, so the switches
+    # are the most any staircase shows
+    n = int(np.max(counts)) if "device" in pulses.columns and pulses.device.nunique() > 1 else int(np.median(counts))
     use = [t for t in thresholds if t.size == n] or thresholds
     mean_t = np.mean([t[:n] for t in use if t.size >= n], axis=0)
     k = np.arange(n)
@@ -316,3 +330,65 @@ def write_errors(device, verify: pd.DataFrame) -> tuple:
         report["mean_pulses"] = float(pd.to_numeric(verify.pulses, errors="coerce").mean())
     return values, report
 
+
+
+def device_spread(pulses: pd.DataFrame, device) -> tuple:
+    """(HT-RRAM's d2d_vt_sigma_V and d2d_ron_sigma_rel, the report) from the devices of a pulse table.
+
+    `base.DeviceVariation` shifts each of a device's thresholds by N(0, sigma_vt) and scales each
+    switch's RON by exp(N(0, sigma_ron)). Each staircase that places all n thresholds
+    (`_placed_thresholds`, each to the middle of its pulse's amplitude step q) gives the k-th lowest's
+    deviation from the median over the staircases, whose variance is sigma_vt^2 + q^2 / 12 where the
+    thresholds' spacing is well above sigma_vt (they keep their order); deviations beyond 4 robust
+    sigma (a miscounted rise) are left out. The full-on read, all switches closed,
+    gives the switch bank's conductance B = sum g_i f_i, whose squared coefficient of variation is
+    (exp(sigma_ron^2) - 1) sum g_i^2 / (sum g_i)^2 plus the reads' own noise. Both are solved for
+    their sigma by the moments over the devices (0 where the spread is within the measurement's).
+    """
+    per, ladders = [], []
+    n = device.n_switches
+    for name, own in pulses.groupby("device", sort=False):
+        sets = _phase(own, SET_PHASES)
+        hrs, sigma, floor = _rise_floor(own)
+        placed = [_placed_thresholds(device, g.amplitude_V.to_numpy(), g.conductance_S.to_numpy(), hrs, floor)
+                  for _, g in sets.groupby("cycle")]
+        whole = [t for t in placed if t.size == n]
+        ladders += whole
+        full = sets.groupby("cycle").conductance_S.last()
+        per.append({"device": name, "staircases_with_every_switch": len(whole), "full_read_S": float(full.mean()),
+                    "read_noise_S": sigma, "cycles": int(full.size)})
+    frame = pd.DataFrame(per)
+    sets = _phase(pulses, SET_PHASES)
+    q = float(sets.groupby("cycle").amplitude_V.apply(lambda a: np.median(np.abs(np.diff(a)))).median())
+    if len(ladders) < MIN_DEVICES:
+        raise InputFileError(f"only {len(ladders)} staircase(s) show all {n} switches one by one; the threshold spread "
+                             f"needs {MIN_DEVICES}: measure with a finer amplitude step")
+    table = np.array(ladders)
+    resid = (table - np.median(table, axis=0)).ravel()
+    mad = 1.4826 * float(np.median(np.abs(resid)))
+    kept = resid[np.abs(resid) <= 4 * mad] if mad > 0 else resid
+    vt_var = float(np.mean(kept ** 2)) * len(table) / (len(table) - 1) - q ** 2 / 12
+    bank = np.array([device.switch_conductance_for_read_S(g) for g in frame.full_read_S])
+    g_full = float(frame.full_read_S.mean())
+    slope = (device.switch_conductance_for_read_S(1.001 * g_full) - device.switch_conductance_for_read_S(0.999 * g_full)) / (0.002 * g_full)
+    noise = float(np.mean((frame.read_noise_S * slope) ** 2 / frame.cycles))
+    cv2 = (float(np.var(bank, ddof=1)) - noise) / float(np.mean(bank)) ** 2
+    g = 1.0 / np.asarray(device.switch_ron_ohm)
+    ron_var = float(np.log1p(max(cv2, 0.0) * g.sum() ** 2 / np.sum(g ** 2)))
+    values = {"d2d_vt_sigma_V": float(np.sqrt(max(vt_var, 0.0))), "d2d_ron_sigma_rel": float(np.sqrt(ron_var))}
+    report = {"n_devices": int(len(frame)), "amplitude_step_V": q, **values,
+              "per_device": frame.to_dict(orient="records")}
+    return values, report
+
+
+def _placed_thresholds(device, amp: np.ndarray, reads: np.ndarray, hrs: float, floor: float) -> np.ndarray:
+    """One staircase's set thresholds in rising order, each the middle of the amplitude step of the pulse
+    after which the read rose; a rise by about twice the fitted device's step there closed two switches
+    (two thresholds within one amplitude step) and places both."""
+    g = np.concatenate([[hrs], reads])
+    steps = np.diff(device.read_curve_S())
+    middles = _step_middles(amp, np.arange(amp.size))
+    placed = []
+    for j in _rises(g, floor) - 1:
+        placed += [middles[j]] * max(1, int(round((g[j + 1] - g[j]) / steps[min(len(placed), steps.size - 1)])))
+    return np.array(placed)

@@ -69,6 +69,11 @@ def check_pulses(frame: pd.DataFrame, where: str = "pulse table") -> pd.DataFram
     if not phases & set(SET_PHASES) or not phases & set(RESET_PHASES):
         raise InputFileError(f"{where}: phases {sorted(phases)}; the fit needs a set (or potentiation) and a reset "
                              "(or depression) phase")
+    if "device" in out.columns:
+        # cycles are numbered within each device: one cycle of the fit is one (device, cycle)
+        out["device"] = out.device.astype(str)
+        out["device_cycle"] = out.cycle
+        out["cycle"] = out.groupby(["device", "cycle"], sort=False).ngroup() + 1
     return out.sort_values(["cycle"], kind="stable").reset_index(drop=True)
 
 

@@ -246,3 +246,28 @@ def test_a_write_error_per_state_needs_the_states_and_one_sigma_per_state():
         ProgrammingError(per_state_nS=(1.0, 2.0)).draw_nS(np.random.default_rng(0), 3)
     with pytest.raises(ParameterError, match="one sigma within 0..20 nS for each of the 8 states"):
         HTRRAMParams(write_sigma_per_state_nS=(1.0, 2.0))
+
+
+@pytest.mark.slow
+def test_the_device_to_device_spread_from_a_device_column():
+    """16 devices of HT-RRAM drawn with paper 000's kind of spread (each switch's threshold by N(0, 8 mV), its
+    RON by a log-normal of sigma 0.15), one ISPP each on a 10 mV ladder with 0.05 nA read noise: the
+    threshold spread from 16 x 28 deviations within 20 % (its standard error about 4 %, plus the ladder's
+    quantisation), the RON spread from the 16 full-on reads within 3 standard errors of a spread from 16
+    samples (sigma / sqrt(2 x 15) = 18 %: 55 %); cycles numbered within each device stay apart."""
+    from compact_models.base import DeviceVariation
+    from compact_models.ht_rram import HTRRAMParams
+
+    truth = HTRRAMParams()
+    var = DeviceVariation(ron_sigma_rel=0.15, vt_sigma_V=0.008)
+    rng = np.random.default_rng(5)
+    frames = []
+    for d in range(16):
+        tab = pulse_table(protocols.ispp(truth, cycles=1, set_V=(3.0, 4.2, 0.01), seed=d, variation=var), truth)
+        tab["read_current_A"] += rng.normal(0, 0.05e-9, len(tab))
+        frames.append(tab.assign(device=f"chip-{d}"))
+    fit = fit_device(pd.concat(frames, ignore_index=True), name="sixteen")
+    assert fit.device.n_switches == truth.n_switches and fit.report["n_cycles"] == 16
+    assert fit.device.d2d_vt_sigma_V == pytest.approx(0.008, rel=0.2)
+    assert fit.device.d2d_ron_sigma_rel == pytest.approx(0.15, rel=0.55)
+    assert fit.report["device_spread"]["n_devices"] == 16
