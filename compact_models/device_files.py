@@ -42,7 +42,7 @@ SECTIONS = {
                      "roff_ohm"),
         "read": ("read_V",),
         "write": ("reset_V",),
-        "states": ("g_levels_nS", "level_switch_counts"),
+        "states": ("g_levels_nS", "level_switch_counts", "switch_reads_nS"),
         "errors": ("write_sigma_nS", "write_truncate_nS", "write_sigma_per_state_nS", "reset_sigma_nS",
                    "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
     },
@@ -59,9 +59,9 @@ SECTIONS = {
 """Per model, the file's sections and the parameters each holds (every field of the class but its name
 and citation, which head the file)."""
 
-MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V")
+MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "switch_reads_nS")
 """List keys whose empty list means "not given": the write error's sigma is the same in every state, the
-thresholds a ladder."""
+thresholds a ladder, the switches' reads geometric steps between the states."""
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "device_files"
 """Where the built-in devices' files are."""

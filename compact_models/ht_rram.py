@@ -117,6 +117,10 @@ class HTRRAMParams(SwitchDeviceMixin):
     """The 8 programmable states G1..G8 at the 1 V read, nS (paper 001, Fig. 4b)."""
     level_switch_counts: tuple = LEVEL_SWITCH_COUNTS
     """Closed switches that realise each state of g_levels_nS."""
+    switch_reads_nS: tuple = ()
+    """The read after each switch closes (1..n_switches closed from reset), nS, where a staircase measured
+    it switch by switch (`compact_models.fit`): every switch's ON resistance is solved from its own read,
+    and g_levels_nS are its values at level_switch_counts. Empty: geometric steps between the states."""
     write_sigma_nS: float = 1.06
     """Standard deviation of the write error, nS (paper 001, section 4.3: 94 % of writes within 2 nS)."""
     write_truncate_nS: float = 4.0
@@ -152,6 +156,7 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(f"HT-RRAM parameters write_sigma_nS={self.write_sigma_nS!r}, write_truncate_nS="
                                  f"{self.write_truncate_nS!r} must be within 0..20 nS and > 0 nS")
         self._check_vt_table()
+        self._check_switch_reads()
         per_state = tuple(self.write_sigma_per_state_nS)
         if per_state and (len(per_state) != len(self.g_levels_nS) or not all(0 <= s <= 20 for s in per_state)):
             raise ParameterError(f"HT-RRAM parameter write_sigma_per_state_nS={per_state!r} must be empty or one sigma "
@@ -179,6 +184,19 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(
                 f"level_switch_counts={self.level_switch_counts!r} must increase strictly within 1..n_switches"
             )
+
+    def _check_switch_reads(self) -> None:
+        """Switch reads rise, one per switch, and hold the states where level_switch_counts put them."""
+        reads = tuple(self.switch_reads_nS)
+        if not reads:
+            return
+        if len(reads) != self.n_switches or np.any(np.diff(reads) <= 0) or reads[0] <= 0:
+            raise ParameterError(f"HT-RRAM parameter switch_reads_nS must be empty or {self.n_switches} reads (n_switches) "
+                                 f"that rise from above 0 nS, got {len(reads)}")
+        at_counts = np.asarray(reads)[np.asarray(self.level_switch_counts) - 1]
+        if not np.allclose(at_counts, self.g_levels_nS, rtol=1e-9, atol=1e-9):
+            raise ParameterError(f"HT-RRAM parameter g_levels_nS={self.g_levels_nS!r} must be switch_reads_nS at "
+                                 f"level_switch_counts ({', '.join(f'{g:.6g}' for g in at_counts)}) when the reads are given")
 
     def _check_vt_table(self) -> None:
         """A threshold table holds one rising VT per switch, and the ladder keys say where it starts and its mean spacing."""
@@ -363,7 +381,7 @@ class HTRRAMParams(SwitchDeviceMixin):
 
     @property
     def switch_ron_ohm(self) -> np.ndarray:
-        """ON resistance of each switch, solved so that the read follows the state curve."""
+        """ON resistance of each switch, solved so that the read follows the state curve (or `switch_reads_nS`)."""
         return _switch_ron(self)
 
     def read_curve_S(self) -> np.ndarray:
@@ -378,12 +396,16 @@ def _switch_ron(params: HTRRAMParams) -> np.ndarray:
     # Closed-switch conductance at each state anchor, then geometric steps between anchors: near the
     # 80 nA ceiling the needed conductance grows steeply, and equal ratios keep every DC-sweep step
     # gradual where equal read steps would put a x5 jump on the last switch.
-    ks = np.array(params.level_switch_counts)
-    g_anchor = np.array([params.switch_conductance_for_read_S(g * 1e-9) for g in params.g_levels_nS])
+    # Where every switch's read is given, each one is its own anchor.
     k = np.arange(1, params.n_switches + 1)
-    gsw = np.exp(np.interp(k, ks, np.log(g_anchor)))
-    head = k < ks[0]
-    gsw[head] = g_anchor[0] * k[head] / ks[0]
+    if params.switch_reads_nS:
+        gsw = np.array([params.switch_conductance_for_read_S(g * 1e-9) for g in params.switch_reads_nS])
+    else:
+        ks = np.array(params.level_switch_counts)
+        g_anchor = np.array([params.switch_conductance_for_read_S(g * 1e-9) for g in params.g_levels_nS])
+        gsw = np.exp(np.interp(k, ks, np.log(g_anchor)))
+        head = k < ks[0]
+        gsw[head] = g_anchor[0] * k[head] / ks[0]
     # A closed switch conducts 1/RON; each open one still leaks 1/ROFF.
     g_closed = gsw - (params.n_switches - k) / params.roff_ohm
     steps = np.diff(np.concatenate([[0.0], g_closed]))

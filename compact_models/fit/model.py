@@ -193,6 +193,7 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
               "reset_V": float(min(resets.amplitude_V.min(), bottom - 0.05)),
               "read_V": float(pulses.read_V.iloc[0]),
               "g_levels_nS": tuple(float(curve[c] * 1e9) for c in chosen), "level_switch_counts": tuple(chosen)}
+    reads_note = _switch_reads(values, base, curve, n, floor)
     spacing = (f"each switch its own (vt_table_V): a line through them misses one by {miss * 1e3:.1f} mV, more than the "
                f"{resolution * 1e3:.1f} mV a pulse places a threshold to; first {first:.4f} V, mean spacing {step * 1e3:.2f} mV"
                if table else f"a line through them: first {first:.4f} V, spacing {step * 1e3:.2f} mV")
@@ -200,8 +201,24 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
              f"{spacing} (the set hysteresis vh_V is the base's)",
              f"reset thresholds from the first and last fall: {top:.4f} V and {bottom:.4f} V",
              f"{n_states} states at {chosen} closed switches, the reads closest to an even spread",
-             f"read noise {sigma * 1e9:.3g} nS (the reset state's reads); a switch counts beyond {floor * 1e9:.3g} nS"]
+             f"read noise {sigma * 1e9:.3g} nS (the reset state's reads); a switch counts beyond {floor * 1e9:.3g} nS",
+             reads_note]
     return values, notes
+
+
+def _switch_reads(values: dict, base, curve: np.ndarray, n: int, floor: float) -> str:
+    """Add each switch's measured read (``switch_reads_nS``) to ``values`` where geometric steps between the
+    states miss the staircase's mean read after some switch by more than the smallest change that counts;
+    the note says which."""
+    between = dataclasses.replace(base, **values, switch_reads_nS=())
+    miss = float(np.max(np.abs(between.read_curve_S()[: n + 1] - curve[: n + 1])))
+    rising = bool(np.all(np.diff(curve[1: n + 1]) > 0))
+    if miss > floor and rising:
+        values["switch_reads_nS"] = tuple(float(g * 1e9) for g in curve[1: n + 1])
+        return (f"each switch's ON resistance from its own read (switch_reads_nS): geometric steps between the states miss "
+                f"a read by {miss * 1e9:.3g} nS, more than {floor * 1e9:.3g} nS")
+    values["switch_reads_nS"] = ()
+    return f"ON resistances in geometric steps between the states (they miss a read by {miss * 1e9:.3g} nS at most)"
 
 
 def _fit_trains(pulses: pd.DataFrame, base, states: int | None) -> tuple:

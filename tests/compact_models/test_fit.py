@@ -1,4 +1,5 @@
 """``compact_models.fit``: both built-in devices' characterisation fitted back, and malformed pulse tables."""
+import dataclasses
 import json
 import subprocess
 import sys
@@ -271,3 +272,25 @@ def test_the_device_to_device_spread_from_a_device_column():
     assert fit.device.d2d_vt_sigma_V == pytest.approx(0.008, rel=0.2)
     assert fit.device.d2d_ron_sigma_rel == pytest.approx(0.15, rel=0.55)
     assert fit.report["device_spread"]["n_devices"] == 16
+
+
+def test_switches_of_their_own_conductance_are_fitted_one_by_one():
+    """A device whose switches conduct unevenly (every switch its own read, not geometric steps between
+    the states), measured by a 25 mV ISPP with 0.05 nA read noise over 2 cycles: the fit gives each switch
+    its own read, within 3 read-noise sigmas of the mean of 2 cycles (0.11 nS), and each ON resistance
+    within 3 sigmas of its read step (the difference of two such means, 0.05 nS, over the step: 2-17 %)."""
+    from compact_models.ht_rram import HTRRAMParams
+
+    base = HTRRAMParams()
+    k = np.arange(1, base.n_switches + 1)
+    reads = np.asarray(base.read_curve_S()[1:]) * 1e9 + 1.0 * np.sin(1.3 * k)  # +-1 nS off the geometric steps
+    counts = np.asarray(base.level_switch_counts)
+    truth = dataclasses.replace(base, name="uneven", switch_reads_nS=tuple(reads), g_levels_nS=tuple(reads[counts - 1]))
+    rng = np.random.default_rng(3)
+    table = pulse_table(protocols.ispp(truth, cycles=2), truth)
+    table["read_current_A"] += rng.normal(0, 0.05e-9, len(table))
+    fit = fit_device(table, name="uneven-fit")
+    assert len(fit.device.switch_reads_nS) == truth.n_switches
+    np.testing.assert_allclose(fit.device.switch_reads_nS, reads, atol=3 * 0.05 / np.sqrt(2))
+    step_nS = np.diff(np.concatenate([[truth.hrs_conductance_S * 1e9], reads]))
+    assert np.all(np.abs(fit.device.switch_ron_ohm / truth.switch_ron_ohm - 1) <= 3 * 0.05 / step_nS)
