@@ -186,6 +186,11 @@ def evaluate_repeat(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: 
     return rows
 
 
+def spice_tiles_of_layer(n_tiles: int, n_layers: int, k: int) -> int:
+    """How many of ``n_tiles`` ngspice-checked tiles layer ``k`` gets: the tiles in turn over the layers."""
+    return n_tiles // n_layers + (k < n_tiles % n_layers)
+
+
 def spice_check(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: np.ndarray) -> pd.DataFrame:
     """Sampled tiles of the baseline network, deployed in the first programming mode, solved in ngspice and by
     `arrays.tiles`, for test inputs."""
@@ -199,7 +204,7 @@ def spice_check(cfg: EvaluateConfig, nets: dict, calib: np.ndarray, test_x: np.n
     for k, (layer, volts) in enumerate(zip(layers, deployed.layer_inputs_V(x))):
         v_rows = layer.row_tile_inputs(volts)
         grid = layer.cells_S.shape[:2]
-        for _ in range(cfg.spice_tiles // len(layers) + (k < cfg.spice_tiles % len(layers))):  # the tiles in turn over the layers
+        for _ in range(spice_tiles_of_layer(cfg.spice_tiles, len(layers), k)):
             r, c = (int(rng.integers(n)) for n in grid)
             rows.append({"layer": k + 1, "row_tile": r, "col_tile": c, "max_rel_error": layer.spice_rel_error(r, c, v_rows[:, r])})
     return pd.DataFrame(rows)
