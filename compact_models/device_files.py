@@ -39,7 +39,7 @@ SECTIONS = {
         "areas": ("rs_prefactor_ohm", "rs_v0_V", "rs_slope_V", "ri_prefactor_ohm", "ri_v0_V", "ri_slope_V", "cs_F", "ci_F"),
         "contacts": ("rc_ohm",),
         "switches": ("n_switches", "vt_min_V", "vt_step_V", "vt_table_V", "vh_V", "reset_top_V", "reset_bunch_V",
-                     "roff_ohm"),
+                     "reset_table_V", "roff_ohm"),
         "read": ("read_V",),
         "write": ("reset_V",),
         "states": ("g_levels_nS", "level_switch_counts", "switch_reads_nS"),
@@ -59,9 +59,9 @@ SECTIONS = {
 """Per model, the file's sections and the parameters each holds (every field of the class but its name
 and citation, which head the file)."""
 
-MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "switch_reads_nS")
+MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "reset_table_V", "switch_reads_nS")
 """List keys whose empty list means "not given": the write error's sigma is the same in every state, the
-thresholds a ladder, the switches' reads geometric steps between the states."""
+thresholds a ladder, the reset thresholds bunched, the switches' reads geometric steps between the states."""
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "device_files"
 """Where the built-in devices' files are."""

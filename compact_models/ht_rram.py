@@ -107,6 +107,9 @@ class HTRRAMParams(SwitchDeviceMixin):
     """Reset threshold of the strongest switch, V: the reset thresholds are bunched below it (Fig. 4a)."""
     reset_bunch_V: float = RESET_BUNCH_V
     """Span of the reset thresholds below ``reset_top_V``, V; the weakest switch opens last."""
+    reset_table_V: tuple = ()
+    """Each switch's reset threshold (it opens below it), V, where a reset staircase measured them one by
+    one (`compact_models.fit`); reset_top_V and reset_bunch_V are then its top and span. Empty: bunched."""
     roff_ohm: float = 1e12
     """OFF resistance of a switch, ohm (Table 1)."""
     read_V: float = 1.0
@@ -157,6 +160,7 @@ class HTRRAMParams(SwitchDeviceMixin):
                                  f"{self.write_truncate_nS!r} must be within 0..20 nS and > 0 nS")
         self._check_vt_table()
         self._check_switch_reads()
+        self._check_reset_table()
         per_state = tuple(self.write_sigma_per_state_nS)
         if per_state and (len(per_state) != len(self.g_levels_nS) or not all(0 <= s <= 20 for s in per_state)):
             raise ParameterError(f"HT-RRAM parameter write_sigma_per_state_nS={per_state!r} must be empty or one sigma "
@@ -184,6 +188,19 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(
                 f"level_switch_counts={self.level_switch_counts!r} must increase strictly within 1..n_switches"
             )
+
+    def _check_reset_table(self) -> None:
+        """A reset table holds one threshold per switch, and reset_top_V and reset_bunch_V its top and span."""
+        table = tuple(self.reset_table_V)
+        if not table:
+            return
+        if len(table) != self.n_switches:
+            raise ParameterError(f"HT-RRAM parameter reset_table_V must be empty or {self.n_switches} thresholds "
+                                 f"(n_switches), got {len(table)}")
+        if abs(self.reset_top_V - max(table)) > 1e-9 or abs(self.reset_bunch_V - (max(table) - min(table))) > 1e-9:
+            raise ParameterError(f"HT-RRAM parameters reset_top_V={self.reset_top_V!r} and reset_bunch_V={self.reset_bunch_V!r} "
+                                 f"must be reset_table_V's top ({max(table):.9g} V) and span ({max(table) - min(table):.9g} V) "
+                                 "when the table is given")
 
     def _check_switch_reads(self) -> None:
         """Switch reads rise, one per switch, and hold the states where level_switch_counts put them."""
@@ -224,7 +241,10 @@ class HTRRAMParams(SwitchDeviceMixin):
     @property
     def reset_threshold_V(self) -> np.ndarray:
         """Stack voltage below which each switch opens, V: bunched within ``reset_bunch_V`` below
-        ``reset_top_V``, quadratically, so most of the state's conductance goes in one pulse."""
+        ``reset_top_V``, quadratically, so most of the state's conductance goes in one pulse; or each
+        switch's own where `reset_table_V` is given."""
+        if self.reset_table_V:
+            return np.asarray(self.reset_table_V, dtype=float)
         x = 1.0 - np.arange(self.n_switches) / max(self.n_switches - 1, 1)
         return self.reset_top_V - self.reset_bunch_V * x**2
 

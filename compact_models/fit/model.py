@@ -194,6 +194,7 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
               "read_V": float(pulses.read_V.iloc[0]),
               "g_levels_nS": tuple(float(curve[c] * 1e9) for c in chosen), "level_switch_counts": tuple(chosen)}
     reads_note = _switch_reads(values, base, curve, n, floor)
+    reset_note = _reset_table(values, base, sets, resets)
     spacing = (f"each switch its own (vt_table_V): a line through them misses one by {miss * 1e3:.1f} mV, more than the "
                f"{resolution * 1e3:.1f} mV a pulse places a threshold to; first {first:.4f} V, mean spacing {step * 1e3:.2f} mV"
                if table else f"a line through them: first {first:.4f} V, spacing {step * 1e3:.2f} mV")
@@ -202,8 +203,38 @@ def _fit_ladder(pulses: pd.DataFrame, base, states: int | None) -> tuple:
              f"reset thresholds from the first and last fall: {top:.4f} V and {bottom:.4f} V",
              f"{n_states} states at {chosen} closed switches, the reads closest to an even spread",
              f"read noise {sigma * 1e9:.3g} nS (the reset state's reads); a switch counts beyond {floor * 1e9:.3g} nS",
-             reads_note]
+             reads_note, reset_note]
     return values, notes
+
+
+def _reset_table(values: dict, base, sets: pd.DataFrame, resets: pd.DataFrame) -> str:
+    """Add each switch's reset threshold (``reset_table_V``) to ``values`` where the bunched law misses the
+    reset staircase by a switch or more at some pulse; the note says which.
+
+    After each reset pulse the closed switches are read off the fitted state curve; switches open from
+    the strongest down (the last to close opens first), and switch k's threshold is the middle of the
+    amplitude step of the first pulse that leaves k or fewer closed (the median over the cycles).
+    """
+    device = dataclasses.replace(base, **values, reset_table_V=())
+    curve, n = device.read_curve_S(), device.n_switches
+    tables, miss = [], 0.0
+    for cyc, grp in resets.groupby("cycle"):
+        amp = grp.amplitude_V.to_numpy()
+        start = sets[sets.cycle == cyc].conductance_S.iloc[-1] if (sets.cycle == cyc).any() else curve[-1]
+        closed = np.minimum.accumulate(np.interp(np.concatenate([[start], grp.conductance_S.to_numpy()]), curve, np.arange(n + 1)))[1:]
+        bunched = np.array([np.count_nonzero(device.reset_threshold_V < a) for a in amp])
+        miss = max(miss, float(np.max(np.abs(np.round(closed) - bunched))))
+        if closed[-1] <= 0.5:
+            first = [int(np.argmax(closed <= k + 0.5)) for k in range(n)]
+            tables.append(_step_middles(amp, np.array(first)))
+    if miss < 1 or not tables:
+        values["reset_table_V"] = ()
+        return f"reset thresholds bunched below the first fall (they miss the reset staircase by {miss:.0f} switches at most)"
+    table = np.median(tables, axis=0)
+    values.update(reset_table_V=tuple(float(v) for v in table), reset_top_V=float(table.max()),
+                  reset_bunch_V=float(table.max() - table.min()))
+    return (f"each switch's own reset threshold (reset_table_V, {table.min():.4f}..{table.max():.4f} V): the bunched law "
+            f"misses the reset staircase by {miss:.0f} switches at a pulse")
 
 
 def _switch_reads(values: dict, base, curve: np.ndarray, n: int, floor: float) -> str:
