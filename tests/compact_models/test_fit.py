@@ -44,6 +44,7 @@ def test_ht_rram_ispp_fits_back_to_its_switches_and_states(ht_fit):
     assert "rs_prefactor_ohm" in fit.report["assumed"] and "vt_step_V" in fit.report["fitted"]
 
 
+@pytest.mark.slow
 def test_the_fitted_ht_rram_transfers_like_the_original(ht_fit, tmp_path):
     """A 24 x 24 transfer of a random layer on the fitted device (nodal write engine, as a file): its
     statistics within the sampling spread of the original's (211 cells: RMSE +-0.1 nS, 2 x its

@@ -22,6 +22,7 @@ def test_embedded_sample_splits_without_overlap(monkeypatch):
     assert not any(row.tobytes() in train for row in d.test_x)
 
 
+@pytest.mark.slow
 def test_official_test_set_from_shared(mnist_dir, monkeypatch):
     if mnist_dir is None:
         pytest.skip("../shared/data/mnist is not here")

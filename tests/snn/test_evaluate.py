@@ -14,8 +14,8 @@ device-to-device variation)."""
 DEPRESSION_GAP = 0.005
 """The same in depression (pulses down from the top of the ladder): measured 0.34 points (96.54 +- 0.12 %), so
 this bound is the measurement plus a margin of about 3 standard errors of the 5-repeat mean, not the target."""
-TINY = ["--epochs", "1", "--hwat-epochs", "1", "--repeats", "2", "--drift", "worst", "--drift-times", "1,3.15e7",
-        "--spice-tiles", "0"]
+TINY = ["--network", "784-100-10", "--epochs", "1", "--hwat-epochs", "1", "--repeats", "2", "--drift", "worst",
+        "--drift-times", "1,3.15e7", "--spice-tiles", "0"]
 
 
 @pytest.mark.parametrize("flags, needle", [
@@ -56,7 +56,7 @@ def test_a_small_study_writes_its_results_and_resumes(tmp_path, capsys):
         assert m["deployed_accuracy_mean"] == pytest.approx(t0[t0.network == "hwat"].accuracy.mean())
         assert [row["t_s"] for row in m["drift"]["worst"]] == [1.0, 3.15e7]
     assert s["n_test_images"] == 1000 and s["weight_bins"] == 31 and s["tile"] == "128x128"
-    assert s["tiles_per_layer"] == [7 * 8, 4]
+    assert s["tiles_per_layer"] == [7 * 2, 1]  # 784 x (2 x 100) and 100 x (2 x 10) on 128 x 128 tiles
     assert s["deployed_accuracy_mean"] == s["by_programming"]["potentiation"]["deployed_accuracy_mean"]
     assert 0.5 < s["deployed_accuracy_mean"] <= 1 and 0.5 < s["digital_accuracy"] <= 1
     for name in ("fig3b_accuracy.png", "fig3cd_drift.png", "spice_check.csv"):
