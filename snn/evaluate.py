@@ -339,6 +339,11 @@ def parse_numbers(text: str, flag: str, what: str = "numbers") -> tuple:
         raise ParameterError(f"{flag} {text!r} must be comma-separated {what}") from None
 
 
+def parse_programming(text: str) -> tuple:
+    """``--programming``'s comma-separated modes (checked by `EvaluateConfig`)."""
+    return tuple(m for m in str(text).split(",") if m)
+
+
 def config_from(args) -> EvaluateConfig:
     """The study's configuration from the command line, every value checked."""
     times = parse_numbers(args.drift_times, "--drift-times", "times in s")
@@ -346,7 +351,7 @@ def config_from(args) -> EvaluateConfig:
     return EvaluateConfig(
         device=args.device, repeats=args.repeats, tile_rows=rows, tile_cols=cols, r_line_ohm=args.r_line_ohm,
         r_contact_ohm=args.r_contact_ohm, drift_models=tuple(m for m in args.drift.split(",") if m and m != "none"),
-        drift_times_s=times, programming=tuple(m for m in args.programming.split(",") if m), spice_tiles=args.spice_tiles, seed=args.seed,
+        drift_times_s=times, programming=parse_programming(args.programming), spice_tiles=args.spice_tiles, seed=args.seed,
         analog=analog.AnalogConfig(c2c=not args.no_c2c, d2d_sigma_rel=args.d2d, dac_bits=args.dac_bits, adc_bits=args.adc_bits),
         mlp=mlp.MLPConfig(sizes=mlp.parse_network(args.network), epochs=args.epochs, hwat_epochs=args.hwat_epochs,
                           hwat_lr=args.hwat_lr, seed=args.seed))

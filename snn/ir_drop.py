@@ -85,7 +85,7 @@ def plot_ir_drop(ax, frame: pd.DataFrame, digital: float | None = None):
     """Accuracy (HWAT network) against segment resistance, one line per tile size (dashed: depression)."""
     part = frame[frame.network == "hwat"]
     modes = list(dict.fromkeys(part.programming))
-    tiles = sorted(set(part.tile), key=lambda t: int(t.split("x")[0]))
+    tiles = list(dict.fromkeys(part.sort_values("tile_rows", kind="stable").tile))
     for (tile, mode), g in sorted(part.groupby(["tile", "programming"]), key=lambda kv: (kv[1].tile_rows.iloc[0], kv[0][1])):
         acc = g.groupby("r_line_ohm").accuracy
         r = np.asarray(acc.mean().index, dtype=float)
@@ -148,7 +148,7 @@ def _run(args) -> int:
     tiles = tuple(parse_tile(t) for t in args.tiles.split(","))
     base = evaluate.EvaluateConfig(device=args.device, repeats=args.repeats, r_contact_ohm=args.r_contact_ohm,
                                    drift_models=(), spice_tiles=0, seed=args.seed,
-                                   programming=tuple(m for m in args.programming.split(",") if m),
+                                   programming=evaluate.parse_programming(args.programming),
                                    mlp=evaluate.mlp.MLPConfig(epochs=args.epochs, hwat_epochs=args.hwat_epochs,
                                                               seed=args.seed))
     point_configs(base, r_values, tiles)  # every tile and resistance checked before any work starts

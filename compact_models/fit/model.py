@@ -57,9 +57,9 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         spread, spread_report = device_spread(pulses, device)
         values.update(spread)
         device = dataclasses.replace(device, **spread)
-        notes.append(f"{n_devices} devices, fitted together as one; their device-to-device spread from the spread of "
-                     f"their mean set threshold and of their full-on read: d2d_vt_sigma_V {spread['d2d_vt_sigma_V'] * 1e3:.2f} mV, "
-                     f"d2d_ron_sigma_rel {spread['d2d_ron_sigma_rel']:.3f}")
+        notes.append(f"{n_devices} devices, fitted together as one; their device-to-device spread from each threshold's "
+                     "deviation across the staircases and the spread of their full-on reads: d2d_vt_sigma_V "
+                     f"{spread['d2d_vt_sigma_V'] * 1e3:.2f} mV, d2d_ron_sigma_rel {spread['d2d_ron_sigma_rel']:.3f}")
     elif n_devices > 1:
         notes.append(f"the table holds {n_devices} devices, fitted together as one; their device-to-device spread is not "
                      f"fitted ({'it needs ' + str(MIN_DEVICES) + ' devices' if model == 'ht-rram' else 'pulse trains'}: "
@@ -216,13 +216,13 @@ def _reset_table(values: dict, base, sets: pd.DataFrame, resets: pd.DataFrame) -
     amplitude step of the first pulse that leaves k or fewer closed (the median over the cycles).
     """
     device = dataclasses.replace(base, **values, reset_table_V=())
-    curve, n = device.read_curve_S(), device.n_switches
+    curve, n, bunched_V = device.read_curve_S(), device.n_switches, device.reset_threshold_V
     tables, miss = [], 0.0
     for cyc, grp in resets.groupby("cycle"):
         amp = grp.amplitude_V.to_numpy()
         start = sets[sets.cycle == cyc].conductance_S.iloc[-1] if (sets.cycle == cyc).any() else curve[-1]
         closed = np.minimum.accumulate(np.interp(np.concatenate([[start], grp.conductance_S.to_numpy()]), curve, np.arange(n + 1)))[1:]
-        bunched = np.array([np.count_nonzero(device.reset_threshold_V < a) for a in amp])
+        bunched = np.count_nonzero(bunched_V[None, :] < amp[:, None], axis=1)
         miss = max(miss, float(np.max(np.abs(np.round(closed) - bunched))))
         if closed[-1] <= 0.5:
             first = [int(np.argmax(closed <= k + 0.5)) for k in range(n)]
@@ -377,7 +377,6 @@ def write_errors(device, verify: pd.DataFrame) -> tuple:
     if "pulses" in verify.columns:
         report["mean_pulses"] = float(pd.to_numeric(verify.pulses, errors="coerce").mean())
     return values, report
-
 
 
 def device_spread(pulses: pd.DataFrame, device) -> tuple:

@@ -72,7 +72,6 @@ def check_pulses(frame: pd.DataFrame, where: str = "pulse table") -> pd.DataFram
     if "device" in out.columns:
         # cycles are numbered within each device: one cycle of the fit is one (device, cycle)
         out["device"] = out.device.astype(str)
-        out["device_cycle"] = out.cycle
         out["cycle"] = out.groupby(["device", "cycle"], sort=False).ngroup() + 1
     return out.sort_values(["cycle"], kind="stable").reset_index(drop=True)
 
