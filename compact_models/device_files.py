@@ -49,7 +49,7 @@ SECTIONS = {
     "hfoxsy": {
         "areas": ("g_min_uS", "g_programming_uS", "ri_ohm", "cs_F", "ci_F"),
         "contacts": ("rc_ohm",),
-        "switches": ("n_switches", "step_uS", "end_steps_uS", "roff_ohm"),
+        "switches": ("n_switches", "step_uS", "end_steps_uS", "switch_reads_uS", "roff_ohm"),
         "read": ("read_V", "read_width_s", "read_gap_s"),
         "write": ("v_start_V", "v_stop_V", "width_start_s", "width_stop_s"),
         "states": ("n_linear_states", "n_weight_states"),
@@ -59,7 +59,7 @@ SECTIONS = {
 """Per model, the file's sections and the parameters each holds (every field of the class but its name
 and citation, which head the file)."""
 
-MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "reset_table_V", "switch_reads_nS")
+MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "reset_table_V", "switch_reads_nS", "switch_reads_uS")
 """List keys whose empty list means "not given": the write error's sigma is the same in every state, the
 thresholds a ladder, the reset thresholds bunched, the switches' reads geometric steps between the states."""
 

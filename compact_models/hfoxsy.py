@@ -88,6 +88,10 @@ class HfOxSyParams(SwitchDeviceMixin):
     """Conductance step between linear states at the read, uS (paper 000: 81.077 / 80.520)."""
     end_steps_uS: tuple = (40.0, 60.0)
     """Read-conductance steps of the first two and (mirrored) last two switches, uS."""
+    switch_reads_uS: tuple = ()
+    """The read after each switch closes (pulse 1..N of a potentiation train from reset), uS: a measured
+    potentiation curve that one linear step and the end steps do not describe (empty: they do). When
+    given, `step_uS` and `end_steps_uS` must be its mean linear step and mean end steps (`curve_steps`)."""
     n_linear_states: int = 16
     """States in the linear region (paper 000, Fig. 2e)."""
     sigma_c2c_uS: float = SIGMA_C2C_US
@@ -145,6 +149,22 @@ class HfOxSyParams(SwitchDeviceMixin):
                 f"HfOxSy parameter g_min_uS={self.g_min_uS!r} must be at least c2c_truncate_sigma * sigma_c2c_uS "
                 f"({self.c2c_truncate_sigma * self.sigma_c2c_uS:.1f} uS) so a state cannot read negative"
             )
+        self._check_switch_reads()
+
+    def _check_switch_reads(self) -> None:
+        """A read table holds one rising read per switch, from above the reset read, and the step keys summarise it."""
+        reads = tuple(self.switch_reads_uS)
+        if not reads:
+            return
+        g0_uS = self.read_conductance_S(0.0) * 1e6
+        if len(reads) != self.n_switches or not np.all(np.diff((g0_uS,) + reads) > 0):
+            raise ParameterError(f"HfOxSy parameter switch_reads_uS must be empty or {self.n_switches} reads (n_switches) "
+                                 f"that rise from the reset read ({g0_uS:.6g} uS), got {len(reads)}")
+        step, ends = curve_steps(g0_uS, reads, len(self.end_steps_uS))
+        if not np.allclose((self.step_uS, *self.end_steps_uS), (step, *ends), rtol=1e-6, atol=1e-9):
+            raise ParameterError(f"HfOxSy parameters step_uS={self.step_uS!r} and end_steps_uS={self.end_steps_uS!r} must be "
+                                 f"switch_reads_uS's mean linear step ({step:.9g}) and mean end steps "
+                                 f"({', '.join(f'{e:.9g}' for e in ends)}) when the reads are given")
 
     @property
     def pulse_step_V(self) -> float:
@@ -178,6 +198,8 @@ class HfOxSyParams(SwitchDeviceMixin):
 
     def read_curve_S(self) -> np.ndarray:
         """Target read conductance after k = 0..N closed switches, S (k = 0: Gmin through the series)."""
+        if self.switch_reads_uS:
+            return np.concatenate([[self.read_conductance_S(0.0)], 1e-6 * np.asarray(self.switch_reads_uS, dtype=float)])
         ends = list(self.end_steps_uS)
         steps = ends + [self.step_uS] * self.n_linear_states + ends[::-1]
         steps = steps[: self.n_switches]
@@ -320,7 +342,10 @@ class HfOxSyParams(SwitchDeviceMixin):
 
     @property
     def transfer_tolerance_nS(self) -> float:
-        """Verify tolerance of a weight transfer: half a linear step (40.4 uS), nS."""
+        """Verify tolerance of a weight transfer: half a linear step (40.4 uS), a quarter of the gap between
+        weight states; with `switch_reads_uS`, a quarter of the smallest gap between weight states, nS."""
+        if self.switch_reads_uS:
+            return float(0.25 * np.diff(self.g_levels_nS).min())
         return 0.5 * self.step_uS * 1e3
 
     def write_error(self, sigma_nS: float | None = None) -> "CycleToCycleError":
@@ -361,6 +386,14 @@ class CycleToCycleError:
 
         t = self.truncate_sigma
         return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
+
+
+def curve_steps(g0_uS: float, reads_uS, n_ends: int) -> tuple:
+    """(mean linear step, mean end steps) of a potentiation curve: reads after each switch from ``g0_uS``,
+    uS; end step k is the mean of the k-th step from either end."""
+    steps = np.diff(np.concatenate([[g0_uS], np.asarray(reads_uS, dtype=float)]))
+    ends = tuple(float((steps[k] + steps[-1 - k]) / 2) for k in range(n_ends))
+    return float(np.mean(steps[n_ends: len(steps) - n_ends])), ends
 
 
 @functools.lru_cache(maxsize=32)

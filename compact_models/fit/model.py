@@ -10,11 +10,15 @@ import pandas as pd
 from compact_models.errors import InputFileError, ParameterError
 from compact_models.fit.laws import LAW_KEYS, fit_laws
 from compact_models.fit.tables import RESET_PHASES, SET_PHASES, check_iv, check_pulses, check_verify
+from compact_models.hfoxsy import curve_steps
 
 MIN_OUTCOMES_PER_STATE = 20
 """Verify outcomes each state needs before it may get a sigma of its own (fewer: one pooled sigma)."""
 MIN_DEVICES = 3
 """Devices a table needs before their device-to-device spread is fitted."""
+TRAIN_MISS_SEM = 4.0
+"""A train's linear step and end steps describe its potentiation curve unless they miss a pulse's mean read
+by more than this many standard errors of that mean (4: a 2 % chance that one of 20 pulses does by noise)."""
 STATE_DEPENDENCE_P = 0.01
 """The Brown-Forsythe test's p-value below which the states' write errors count as unequal in spread."""
 
@@ -279,8 +283,27 @@ def _fit_trains(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     notes = [f"{n} pulses per train: amplitudes {amp[0]:g}..{amp[-1]:g} V, widths {width[0]:g}..{width[-1]:g} s",
              f"Gmin {g_min:.2f} uS from the read after depression ({start * 1e6:.2f} uS), linear step "
              f"{values['step_uS']:.3f} uS, end steps {ends[0]:.2f} and {ends[1]:.2f} uS",
-             f"cycle-to-cycle sigma {sigma_uS:.2f} uS: the reads' spread about each pulse's mean over the cycles"]
+             f"cycle-to-cycle sigma {sigma_uS:.2f} uS: the reads' spread about each pulse's mean over the cycles",
+             _train_reads(values, base, mean, sigma_uS / np.sqrt(first.cycle.nunique()))]
     return values, notes
+
+
+def _train_reads(values: dict, base, mean_S: np.ndarray, sem_uS: float) -> str:
+    """Add each pulse's mean read (``switch_reads_uS``) to ``values`` where the linear step and end steps miss
+    one by more than `TRAIN_MISS_SEM` standard errors of a pulse's mean read; the note says which."""
+    between = dataclasses.replace(base, **values, switch_reads_uS=())
+    miss_uS = float(np.max(np.abs(between.read_curve_S()[1:] - mean_S))) * 1e6
+    floor_uS = TRAIN_MISS_SEM * sem_uS
+    if miss_uS <= floor_uS:
+        values["switch_reads_uS"] = ()
+        return (f"one linear step with end steps: they miss a pulse's mean read by {miss_uS:.3g} uS at most "
+                f"({TRAIN_MISS_SEM:g} standard errors: {floor_uS:.3g} uS)")
+    reads = tuple(float(g * 1e6) for g in mean_S)
+    values["step_uS"], values["end_steps_uS"] = curve_steps(between.read_conductance_S(0.0) * 1e6, reads,
+                                                            len(base.end_steps_uS))
+    values["switch_reads_uS"] = reads
+    return (f"each switch's ON resistance from its pulse's mean read (switch_reads_uS): one linear step with end steps "
+            f"misses a read by {miss_uS:.3g} uS, more than {TRAIN_MISS_SEM:g} standard errors ({floor_uS:.3g} uS)")
 
 
 def _g_min_for_read(base, g_read_S: float) -> float:

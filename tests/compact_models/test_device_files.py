@@ -90,6 +90,13 @@ def test_a_file_device_is_its_values(tmp_path):
      r"vt_table_V must be empty or 28 thresholds \(n_switches\) that rise"),
     (dict(section="switches", key="vt_table_V", value=[0.9 + 0.025 * k for k in range(28)]),
      r"vt_min_V=0.8625 and vt_step_V=0.025 must be vt_table_V's first threshold \(0.9 V\)"),
+    (dict(name="hfoxsy", section="switches", key="switch_reads_uS", value=[200.0, 300.0]),
+     r"switch_reads_uS must be empty or 20 reads \(n_switches\) that rise from the reset read \(100.469 uS\), got 2"),
+    (dict(name="hfoxsy", section="switches", key="switch_reads_uS", value=[200.0 + 60 * k for k in range(19)] + [1200.0]),
+     r"switch_reads_uS must be empty or 20 reads"),
+    (dict(name="hfoxsy", section="switches", key="switch_reads_uS", value=[200.0 + 60 * k for k in range(20)]),
+     r"step_uS=80.79\d* and end_steps_uS=\(40.0, 60.0\) must be switch_reads_uS's mean linear step \(60\) and mean end "
+     r"steps \(79.7656387, 60\)"),
 ])
 def test_malformed_files_name_the_key(tmp_path, edit, message):
     path = _edited(tmp_path, **edit)
