@@ -36,7 +36,8 @@ MODELS = {"ht-rram": HTRRAMParams, "hfoxsy": HfOxSyParams}
 
 SECTIONS = {
     "ht-rram": {
-        "areas": ("rs_prefactor_ohm", "rs_v0_V", "rs_slope_V", "ri_prefactor_ohm", "ri_v0_V", "ri_slope_V", "cs_F", "ci_F"),
+        "areas": ("rs_prefactor_ohm", "rs_v0_V", "rs_slope_V", "rs_table_V", "rs_table_ohm", "ri_prefactor_ohm", "ri_v0_V",
+                  "ri_slope_V", "ri_table_V", "ri_table_ohm", "cs_F", "ci_F"),
         "contacts": ("rc_ohm",),
         "switches": ("n_switches", "vt_min_V", "vt_step_V", "vt_table_V", "vh_V", "reset_top_V", "reset_bunch_V",
                      "reset_table_V", "roff_ohm"),
@@ -59,9 +60,11 @@ SECTIONS = {
 """Per model, the file's sections and the parameters each holds (every field of the class but its name
 and citation, which head the file)."""
 
-MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "reset_table_V", "switch_reads_nS", "switch_reads_uS")
+MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "reset_table_V", "switch_reads_nS", "switch_reads_uS",
+                "rs_table_V", "rs_table_ohm", "ri_table_V", "ri_table_ohm")
 """List keys whose empty list means "not given": the write error's sigma is the same in every state, the
-thresholds a ladder, the reset thresholds bunched, the switches' reads geometric steps between the states."""
+thresholds a ladder, the reset thresholds bunched, the switches' reads geometric steps between the states
+(HfOxSy: the linear step and end steps), an area its exponential law."""
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "device_files"
 """Where the built-in devices' files are."""

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compact_models.base import LinearLaw, QuinticLaw, SwitchCell, SwitchDeviceMixin, read_only
+from compact_models.base import SwitchCell, SwitchDeviceMixin, read_only
 from compact_models.errors import ParameterError
+from compact_models.laws import LinearLaw, QuinticLaw
 
 N_PULSES = 20
 V_START_V = 0.7

@@ -36,8 +36,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from compact_models.base import ExponentialLaw, SwitchDeviceMixin, read_only
+from compact_models.base import SwitchDeviceMixin, read_only
 from compact_models.errors import ParameterError
+from compact_models.laws import ExponentialLaw, TableLaw, exp_law_expr, table_law_expr
+from compact_models.write_error import ProgrammingError
 
 N_SWITCHES = 28
 VT_MIN_V = 0.8625
@@ -86,6 +88,15 @@ class HTRRAMParams(SwitchDeviceMixin):
     """Voltage offset of Ri, V (Table 1)."""
     ri_slope_V: float = 0.485
     """Exponential slope of Ri, V (Table 1)."""
+    rs_table_V: tuple = ()
+    """|V_ab| of a measured Rs table (rising, at least two points), V; empty: Rs is the exponential law."""
+    rs_table_ohm: tuple = ()
+    """Rs at `rs_table_V`, ohm: ln Rs linear between the points and beyond the ends (`TableLaw`); the
+    exponential keys are then the law through the table's first and last points."""
+    ri_table_V: tuple = ()
+    """|V_bc| of a measured Ri table, V; empty: Ri is the exponential law."""
+    ri_table_ohm: tuple = ()
+    """Ri at `ri_table_V`, ohm, as `rs_table_ohm`."""
     rc_ohm: float = 100.0
     """Contact resistance at the top and at the bottom, ohm (Table 1)."""
     cs_F: float = 0.1e-15
@@ -159,6 +170,7 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(f"HT-RRAM parameters write_sigma_nS={self.write_sigma_nS!r}, write_truncate_nS="
                                  f"{self.write_truncate_nS!r} must be within 0..20 nS and > 0 nS")
         self._check_vt_table()
+        self._check_area_tables()
         self._check_switch_reads()
         self._check_reset_table()
         per_state = tuple(self.write_sigma_per_state_nS)
@@ -188,6 +200,28 @@ class HTRRAMParams(SwitchDeviceMixin):
             raise ParameterError(
                 f"level_switch_counts={self.level_switch_counts!r} must increase strictly within 1..n_switches"
             )
+
+    def _check_area_tables(self) -> None:
+        """An area table's points make a `TableLaw`, and its exponential keys pass through its ends."""
+        for area in ("rs", "ri"):
+            table_V, table_ohm = getattr(self, f"{area}_table_V"), getattr(self, f"{area}_table_ohm")
+            if not (table_V or table_ohm):
+                continue
+            try:
+                TableLaw(tuple(table_V), tuple(table_ohm))
+            except ParameterError as exc:
+                raise ParameterError(f"HT-RRAM parameters {area}_table_V and {area}_table_ohm: {exc}") from None
+            if not table_ohm[-1] < table_ohm[0]:
+                raise ParameterError(f"HT-RRAM parameter {area}_table_ohm must fall from its first point to its last "
+                                     f"(a conduction that grows faster than ohmic), got {table_ohm[0]!r}..{table_ohm[-1]!r}")
+            ends = np.array([table_V[0], table_V[-1]])
+            law = ExponentialLaw(*(getattr(self, f"{area}_{k}") for k in ("prefactor_ohm", "v0_V", "slope_V")))
+            if not np.allclose(law.resistance_ohm(ends), [table_ohm[0], table_ohm[-1]], rtol=1e-6):
+                slope = (ends[1] - ends[0]) / math.log(table_ohm[0] / table_ohm[-1])
+                prefactor = table_ohm[0] * math.exp((ends[0] - getattr(self, f"{area}_v0_V")) / slope)
+                raise ParameterError(f"HT-RRAM parameters {area}_prefactor_ohm and {area}_slope_V must be the exponential "
+                                     f"law through {area}_table_ohm's first and last points ({prefactor:.9g} ohm and "
+                                     f"{slope:.9g} V with {area}_v0_V={getattr(self, f'{area}_v0_V')!r}) when the table is given")
 
     def _check_reset_table(self) -> None:
         """A reset table holds one threshold per switch, and reset_top_V and reset_bunch_V its top and span."""
@@ -280,46 +314,51 @@ class HTRRAMParams(SwitchDeviceMixin):
         ``scale`` multiplies Rs's conductance (a cell's `SwitchCell.area_scale`)."""
         if linear:
             return [f"R{name}s {a} {b} {self.rs_ohm(0.0) / scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
-        rs = _exp_law(a, b, self.rs_prefactor_ohm / scale, self.rs_v0_V, self.rs_slope_V)
+        if self.rs_table_V:
+            rs = table_law_expr(a, b, self.area_laws()[0], scale)
+        else:
+            rs = exp_law_expr(a, b, self.rs_prefactor_ohm / scale, self.rs_v0_V, self.rs_slope_V)
         return [f"B{name}s {a} {b} I={rs}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
 
     def insulator_area_lines(self, name: str, b: str, c: str, linear: bool = False) -> list:
         """Ri (B-source) and Ci across the insulator area; ``linear``: Ri at zero bias, a plain resistor."""
         if linear:
             return [f"R{name}i {b} {c} {self.ri_ohm(0.0):.15g}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
-        ri = _exp_law(b, c, self.ri_prefactor_ohm, self.ri_v0_V, self.ri_slope_V)
+        ri = table_law_expr(b, c, self.area_laws()[1]) if self.ri_table_V else \
+            exp_law_expr(b, c, self.ri_prefactor_ohm, self.ri_v0_V, self.ri_slope_V)
         return [f"B{name}i {b} {c} I={ri}", f"C{name}i {b} {c} {self.ci_F:.6g}"]
 
     def osdi_area_lines(self, name: str, a: str, b: str, c: str, scale: float = 1.0) -> tuple:
         """(switching area, insulator area): Rs and Ri as the compiled Verilog-A ``rram_exp_area``
-        (`compact_models.osdi`), with Cs and Ci."""
-        return ([f"N{name}s {a} {b} {self.model_prefix}_rs scale={scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"],
-                [f"N{name}i {b} {c} {self.model_prefix}_ri", f"C{name}i {b} {c} {self.ci_F:.6g}"])
+        (`compact_models.osdi`), with Cs and Ci; an area given by a table stays a B-source."""
+        switching = self.switching_area_lines(name, a, b, scale=scale) if self.rs_table_V else \
+            [f"N{name}s {a} {b} {self.model_prefix}_rs scale={scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
+        insulator = self.insulator_area_lines(name, b, c) if self.ri_table_V else \
+            [f"N{name}i {b} {c} {self.model_prefix}_ri", f"C{name}i {b} {c} {self.ci_F:.6g}"]
+        return switching, insulator
 
     def osdi_model_lines(self) -> list:
-        """The ``.model`` lines of `osdi_area_lines`."""
-        return [f".model {self.model_prefix}_rs rram_exp_area r0={self.rs_prefactor_ohm:.15g} v0={self.rs_v0_V:.15g} "
-                f"slope={self.rs_slope_V:.15g}",
-                f".model {self.model_prefix}_ri rram_exp_area r0={self.ri_prefactor_ohm:.15g} v0={self.ri_v0_V:.15g} "
-                f"slope={self.ri_slope_V:.15g}"]
+        """The ``.model`` lines of `osdi_area_lines` (none for an area given by a table)."""
+        return [f".model {self.model_prefix}_{area} rram_exp_area r0={getattr(self, f'{area}_prefactor_ohm'):.15g} "
+                f"v0={getattr(self, f'{area}_v0_V'):.15g} slope={getattr(self, f'{area}_slope_V'):.15g}"
+                for area in ("rs", "ri") if not getattr(self, f"{area}_table_V")]
 
     def area_laws(self) -> tuple:
-        """(switching area, insulator area): Rs and Ri of Table 1 as exponential laws."""
-        return (ExponentialLaw(self.rs_prefactor_ohm, self.rs_v0_V, self.rs_slope_V),
-                ExponentialLaw(self.ri_prefactor_ohm, self.ri_v0_V, self.ri_slope_V))
+        """(switching area, insulator area): Rs and Ri of Table 1 as exponential laws, or their tables."""
+        return _area_laws(self)
 
     def zero_bias_deviation(self, v_V):
         """Largest relative gap between the cell's current and its zero-bias (linearised) current while
-        the stack voltage stays within +-``v_V``: each area's conductance grows as exp(|V| / slope)."""
-        return np.expm1(np.abs(v_V) / min(self.rs_slope_V, self.ri_slope_V))
+        the stack voltage stays within +-``v_V``: each area's conductance grows at most as exp(|V| / slope)."""
+        return np.expm1(np.abs(v_V) / min(law.min_slope_V for law in self.area_laws()))
 
     def rs_ohm(self, v_ab):
         """Non-linear switching-area resistance at V_ab, ohm."""
-        return self.rs_prefactor_ohm * np.exp(-(np.abs(v_ab) - self.rs_v0_V) / self.rs_slope_V)
+        return self.area_laws()[0].resistance_ohm(v_ab)
 
     def ri_ohm(self, v_bc):
         """Non-linear insulator-area resistance at V_bc, ohm."""
-        return self.ri_prefactor_ohm * np.exp(-(np.abs(v_bc) - self.ri_v0_V) / self.ri_slope_V)
+        return self.area_laws()[1].resistance_ohm(v_bc)
 
     def current_A(self, g_switch_S: float, v: float, area_scale: float = 1.0) -> float:
         """DC current through the cell at stack voltage ``v`` with switch conductance ``g_switch_S``.
@@ -412,6 +451,14 @@ class HTRRAMParams(SwitchDeviceMixin):
 
 
 @functools.lru_cache(maxsize=32)
+def _area_laws(params: HTRRAMParams) -> tuple:
+    return tuple(TableLaw(tuple(getattr(params, f"{a}_table_V")), tuple(getattr(params, f"{a}_table_ohm")))
+                 if getattr(params, f"{a}_table_V") else
+                 ExponentialLaw(*(getattr(params, f"{a}_{k}") for k in ("prefactor_ohm", "v0_V", "slope_V")))
+                 for a in ("rs", "ri"))
+
+
+@functools.lru_cache(maxsize=32)
 def _switch_ron(params: HTRRAMParams) -> np.ndarray:
     # Closed-switch conductance at each state anchor, then geometric steps between anchors: near the
     # 80 nA ceiling the needed conductance grows steeply, and equal ratios keep every DC-sweep step
@@ -432,57 +479,3 @@ def _switch_ron(params: HTRRAMParams) -> np.ndarray:
     if np.any(steps <= 0):
         raise ParameterError("the state curve is not increasing: the switch ON resistances would be negative")
     return read_only(1.0 / steps)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProgrammingError:
-    """Write error of paper 001: an independent Gaussian added to a cell's conductance at every write.
-
-    Measured devices land within +-2 nS of target 94 % of the time and always within +-4 nS; the
-    paper models this as sigma = 1.06 nS, truncated at +-4 nS. Set sigma_nS = 0 to switch it off.
-    """
-
-    sigma_nS: float = 1.06
-    """Standard deviation of the write error, nS (paper 001, section 4.3)."""
-    truncate_nS: float = 4.0
-    """Errors are truncated to +-truncate_nS, nS (paper 001, Fig. 4b)."""
-    per_state_nS: tuple = ()
-    """Sigma of each state 1..N, nS, where it depends on the state; empty: sigma_nS in every state."""
-
-    def __post_init__(self):
-        if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 20):
-            raise ParameterError(f"programming error sigma_nS={self.sigma_nS!r} must be within 0..20 nS")
-        if not all(math.isfinite(v) and 0 <= v <= 20 for v in self.per_state_nS):
-            raise ParameterError(f"programming error per_state_nS={self.per_state_nS!r}: every sigma must be within 0..20 nS")
-        if not (math.isfinite(self.truncate_nS) and self.truncate_nS > 0):
-            raise ParameterError(f"programming error truncate_nS={self.truncate_nS!r} must be > 0 nS")
-
-    def draw_nS(self, rng: np.random.Generator, size=None, states=None):
-        """Write errors in nS (truncated Gaussian) of cells written to ``states`` (1..N, shape ``size``);
-        zeros where sigma is 0. Without a per-state sigma the states do not matter."""
-        from scipy.stats import truncnorm
-
-        if self.per_state_nS:
-            if states is None:
-                raise ParameterError("this write error depends on the state: draw_nS needs the cells' states")
-            sigma = np.asarray(self.per_state_nS, dtype=float)[np.asarray(states, dtype=int) - 1].reshape(size)
-            out = np.zeros(np.shape(sigma))
-            live = sigma > 0
-            t = self.truncate_nS / sigma[live]
-            out[live] = sigma[live] * truncnorm.rvs(-t, t, size=int(live.sum()), random_state=rng)
-            return out
-        if self.sigma_nS == 0:
-            return np.zeros(size) if size is not None else 0.0
-        t = self.truncate_nS / self.sigma_nS
-        return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
-
-
-def _exp_law(a: str, b: str, prefactor_ohm: float, v0_V: float, slope_V: float) -> str:
-    """B-source current of R = prefactor * exp(-(|V| - v0) / slope), as V * exp(|V| / slope - const).
-
-    The same law as V / R with the constants folded into one exponent: ngspice evaluates the
-    expression and its derivatives at every Newton step of every cell, and the folded form has the
-    fewest operations (`benchmarks/README.md` has what it saves).
-    """
-    v = f"V({a},{b})"
-    return f"{v}*exp(abs({v})*{1 / slope_V:.15g}-{v0_V / slope_V + math.log(prefactor_ohm):.15g})"

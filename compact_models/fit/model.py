@@ -70,6 +70,10 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
                      "d2d_ron_sigma_rel and d2d_vt_sigma_V stay the base's)")
     iv_report = None
     if iv is not None:
+        tables = [k for k in ("rs_table_V", "ri_table_V") if getattr(device, k, ())]
+        if tables:
+            raise ParameterError(f"--iv fits the exponential area laws, but the base device gives {' and '.join(tables)}: "
+                                 "fit without --iv, or from a base whose area tables are empty")
         laws, iv_report = fit_laws(device, check_iv(iv), LAW_KEYS[model])
         values.update(laws)
         device = dataclasses.replace(device, **laws)

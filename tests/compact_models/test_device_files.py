@@ -97,6 +97,11 @@ def test_a_file_device_is_its_values(tmp_path):
     (dict(name="hfoxsy", section="switches", key="switch_reads_uS", value=[200.0 + 60 * k for k in range(20)]),
      r"step_uS=80.79\d* and end_steps_uS=\(40.0, 60.0\) must be switch_reads_uS's mean linear step \(60\) and mean end "
      r"steps \(79.7656387, 60\)"),
+    (dict(section="areas", key="rs_table_V", value=[0.0, 1.0]),
+     r"rs_table_V and rs_table_ohm: an area table needs at least two points .* got 2 voltages and 0 resistances"),
+    (dict(section="areas", key="ri_table_V", value=[0.0]), r"ri_table_V and ri_table_ohm: an area table needs at least two"),
+    (dict(section="areas", key="rs_table_V", value=[1.0, 0.5]), r"rs_table_V and rs_table_ohm: .* that rise"),
+    (dict(section="areas", key="rs_table_ohm", value=[1e9, 2e9]), r"got 0 voltages and 2 resistances"),
 ])
 def test_malformed_files_name_the_key(tmp_path, edit, message):
     path = _edited(tmp_path, **edit)

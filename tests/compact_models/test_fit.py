@@ -337,3 +337,15 @@ def test_reset_thresholds_of_their_own_are_fitted_one_by_one():
     assert len(fit.device.reset_table_V) == truth.n_switches
     assert np.max(np.abs(fit.device.reset_threshold_V - table)) <= 0.010 + 1e-9
     assert fit.report["agreement"]["reset"]["rmse_of_range"] < 0.005
+
+
+def test_an_iv_fit_refuses_a_base_with_area_tables(ispp_table):
+    """The I-V fit moves the exponential laws' keys; a base whose areas are tables would silently keep them."""
+    from compact_models.errors import ParameterError
+
+    P = HTRRAMParams()
+    v = np.array([0.0, 1.0, 2.0])
+    base = dataclasses.replace(P, ri_table_V=tuple(v), ri_table_ohm=tuple(P.ri_ohm(v)))
+    iv = pd.DataFrame({"V": np.linspace(0, 4, 50), "I_A": np.linspace(0, 4, 50) * 1e-7})
+    with pytest.raises(ParameterError, match="--iv fits the exponential area laws, but the base device gives ri_table_V"):
+        fit_device(ispp_table, name="tables", base=base, iv=iv)

@@ -1,0 +1,53 @@
+"""The write error of amplitude-ladder devices (paper 001): a truncated Gaussian added at every write,
+with a sigma per state where a device's program-and-verify outcomes say it depends on the state."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from compact_models.errors import ParameterError
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgrammingError:
+    """Write error of paper 001: an independent Gaussian added to a cell's conductance at every write.
+
+    Measured devices land within +-2 nS of target 94 % of the time and always within +-4 nS; the
+    paper models this as sigma = 1.06 nS, truncated at +-4 nS. Set sigma_nS = 0 to switch it off.
+    """
+
+    sigma_nS: float = 1.06
+    """Standard deviation of the write error, nS (paper 001, section 4.3)."""
+    truncate_nS: float = 4.0
+    """Errors are truncated to +-truncate_nS, nS (paper 001, Fig. 4b)."""
+    per_state_nS: tuple = ()
+    """Sigma of each state 1..N, nS, where it depends on the state; empty: sigma_nS in every state."""
+
+    def __post_init__(self):
+        if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 20):
+            raise ParameterError(f"programming error sigma_nS={self.sigma_nS!r} must be within 0..20 nS")
+        if not all(math.isfinite(v) and 0 <= v <= 20 for v in self.per_state_nS):
+            raise ParameterError(f"programming error per_state_nS={self.per_state_nS!r}: every sigma must be within 0..20 nS")
+        if not (math.isfinite(self.truncate_nS) and self.truncate_nS > 0):
+            raise ParameterError(f"programming error truncate_nS={self.truncate_nS!r} must be > 0 nS")
+
+    def draw_nS(self, rng: np.random.Generator, size=None, states=None):
+        """Write errors in nS (truncated Gaussian) of cells written to ``states`` (1..N, shape ``size``);
+        zeros where sigma is 0. Without a per-state sigma the states do not matter."""
+        from scipy.stats import truncnorm
+
+        if self.per_state_nS:
+            if states is None:
+                raise ParameterError("this write error depends on the state: draw_nS needs the cells' states")
+            sigma = np.asarray(self.per_state_nS, dtype=float)[np.asarray(states, dtype=int) - 1].reshape(size)
+            out = np.zeros(np.shape(sigma))
+            live = sigma > 0
+            t = self.truncate_nS / sigma[live]
+            out[live] = sigma[live] * truncnorm.rvs(-t, t, size=int(live.sum()), random_state=rng)
+            return out
+        if self.sigma_nS == 0:
+            return np.zeros(size) if size is not None else 0.0
+        t = self.truncate_nS / self.sigma_nS
+        return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
