@@ -24,8 +24,8 @@ hysteresis split; HT-RRAM's write error without program-and-verify outcomes, ``-
 from a base device (``--base``, the model's built-in by default) and listed as assumed. The fitted
 device is then run through the same protocol in ngspice, and `FitResult.report` holds the agreement
 (RMSE and R^2 of the reads per phase, per state) with what was fitted and assumed. A ``device`` column
-holds several devices (cycles numbered within each); with three or more HT-RRAM devices their
-device-to-device spread is fitted too (`compact_models.fit.model.device_spread`), and verify outcomes
+holds several devices (cycles numbered within each); with three or more devices their
+device-to-device spread is fitted too (`compact_models.fit.spread`), and verify outcomes
 give a write error per state where the states' spreads differ (`write_errors`).
 """
 from compact_models.fit.laws import LAW_KEYS, fit_laws, iv_currents_A

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from compact_models.errors import ParameterError
+from compact_models.hfoxsy import curve_steps
 
 LAW_KEYS = {"ht-rram": ("rs_prefactor_ohm", "rs_slope_V", "ri_prefactor_ohm", "ri_slope_V"), "hfoxsy": ("g_programming_uS",)}
 """Per model, the area-law parameters a DC I-V fits (the prefactors stand for prefactor and offset together)."""
@@ -28,6 +29,17 @@ def iv_currents_A(device, v: np.ndarray) -> np.ndarray:
     return out
 
 
+def law_changes(device, laws: dict) -> dict:
+    """The changes that give ``device`` the area laws ``laws``: with them, a pulse-train device's read table
+    (`switch_reads_uS`) gets its summary again (`curve_steps` from the new reset read)."""
+    reads = getattr(device, "switch_reads_uS", ())
+    if not reads:
+        return dict(laws)
+    g0_uS = dataclasses.replace(device, switch_reads_uS=(), **laws).read_conductance_S(0.0) * 1e6
+    step, ends = curve_steps(g0_uS, reads, len(device.end_steps_uS))
+    return {**laws, "step_uS": step, "end_steps_uS": ends}
+
+
 def fit_laws(device, iv: pd.DataFrame, keys) -> tuple:
     """The area-law parameters ``keys`` that bring ``device``'s DC currents (`iv_currents_A`) to the
     measured ``iv``, by least squares on the currents relative to their size; and the I-V agreement."""
@@ -40,7 +52,7 @@ def fit_laws(device, iv: pd.DataFrame, keys) -> tuple:
 
     def model(x):
         try:
-            return iv_currents_A(dataclasses.replace(device, **dict(zip(keys, np.exp(x)))), v)
+            return iv_currents_A(dataclasses.replace(device, **law_changes(device, dict(zip(keys, np.exp(x))))), v)
         except (ParameterError, ValueError):
             return np.full_like(v, np.inf)
 
@@ -49,7 +61,7 @@ def fit_laws(device, iv: pd.DataFrame, keys) -> tuple:
         return np.where(np.isfinite(r), r, 1e3)
 
     sol = least_squares(residual, start, x_scale=1.0, diff_step=1e-4, max_nfev=200)
-    values = {k: float(x) for k, x in zip(keys, np.exp(sol.x))}
+    values = law_changes(device, {k: float(x) for k, x in zip(keys, np.exp(sol.x))})
     span = float(np.ptp(i))
     before, after = model(start), model(sol.x)
     report = {"n_points": int(len(v)), "rmse_of_range_before": float(np.sqrt(np.mean((before - i) ** 2)) / span),

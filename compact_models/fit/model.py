@@ -9,13 +9,22 @@ import pandas as pd
 
 from compact_models.errors import InputFileError, ParameterError
 from compact_models.fit.laws import LAW_KEYS, fit_laws
-from compact_models.fit.tables import RESET_PHASES, SET_PHASES, check_iv, check_pulses, check_verify
+from compact_models.fit.spread import MIN_DEVICES, device_spread, train_spread
+from compact_models.fit.tables import (
+    RESET_PHASES,
+    SET_PHASES,
+    _phase,
+    _rise_floor,
+    _rises,
+    _step_middles,
+    check_iv,
+    check_pulses,
+    check_verify,
+)
 from compact_models.hfoxsy import curve_steps
 
 MIN_OUTCOMES_PER_STATE = 20
 """Verify outcomes each state needs before it may get a sigma of its own (fewer: one pooled sigma)."""
-MIN_DEVICES = 3
-"""Devices a table needs before their device-to-device spread is fitted."""
 TRAIN_MISS_SEM = 4.0
 """A train's linear step and end steps describe its potentiation curve unless they miss a pulse's mean read
 by more than this many standard errors of that mean (4: a 2 % chance that one of 20 pulses does by noise)."""
@@ -57,17 +66,19 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         raise InputFileError(f"the data give a device the model refuses: {exc}") from None
     spread_report = None
     n_devices = pulses.device.nunique() if "device" in pulses.columns else 1
-    if n_devices >= MIN_DEVICES and model == "ht-rram":
-        spread, spread_report = device_spread(pulses, device)
+    if n_devices >= MIN_DEVICES:
+        spread, spread_report = (device_spread if model == "ht-rram" else train_spread)(pulses, device)
         values.update(spread)
         device = dataclasses.replace(device, **spread)
-        notes.append(f"{n_devices} devices, fitted together as one; their device-to-device spread from each threshold's "
-                     "deviation across the staircases and the spread of their full-on reads: d2d_vt_sigma_V "
-                     f"{spread['d2d_vt_sigma_V'] * 1e3:.2f} mV, d2d_ron_sigma_rel {spread['d2d_ron_sigma_rel']:.3f}")
+        notes.append(f"{n_devices} devices, fitted together as one; their device-to-device spread " + (
+            "from each threshold's deviation across the staircases and the spread of their full-on reads: d2d_vt_sigma_V "
+            f"{spread['d2d_vt_sigma_V'] * 1e3:.2f} mV, " if model == "ht-rram" else
+            "from the spread of each switch's rise over the devices (d2d_vt_sigma_V stays the base's: a threshold "
+            "that moves within its pulse's amplitude step changes nothing a train shows): ")
+            + f"d2d_ron_sigma_rel {spread['d2d_ron_sigma_rel']:.3f}")
     elif n_devices > 1:
         notes.append(f"the table holds {n_devices} devices, fitted together as one; their device-to-device spread is not "
-                     f"fitted ({'it needs ' + str(MIN_DEVICES) + ' devices' if model == 'ht-rram' else 'pulse trains'}: "
-                     "d2d_ron_sigma_rel and d2d_vt_sigma_V stay the base's)")
+                     f"fitted (it needs {MIN_DEVICES} devices: d2d_ron_sigma_rel and d2d_vt_sigma_V stay the base's)")
     iv_report = None
     if iv is not None:
         tables = [k for k in ("rs_table_V", "ri_table_V") if getattr(device, k, ())]
@@ -77,7 +88,7 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
         laws, iv_report = fit_laws(device, check_iv(iv), LAW_KEYS[model])
         values.update(laws)
         device = dataclasses.replace(device, **laws)
-        notes.append(f"area laws {', '.join(laws)} from the DC I-V: its RMSE {iv_report['rmse_of_range_before']:.4f} of the "
+        notes.append(f"area laws {', '.join(LAW_KEYS[model])} from the DC I-V: its RMSE {iv_report['rmse_of_range_before']:.4f} of the "
                      f"range with the base's laws, {iv_report['rmse_of_range']:.4f} fitted")
     verify_report = None
     if verify is not None:
@@ -107,38 +118,6 @@ def _guess_model(pulses: pd.DataFrame) -> str:
 
 def _plain(v):
     return [float(x) for x in v] if isinstance(v, tuple) else float(v) if isinstance(v, float) else v
-
-
-def _phase(pulses, phases) -> pd.DataFrame:
-    return pulses[pulses.phase.isin(phases)]
-
-
-def _rises(g: np.ndarray, floor_S: float) -> np.ndarray:
-    """Indices of the pulses after which the read rose by more than ``floor_S``."""
-    return np.flatnonzero(np.diff(g) > floor_S) + 1
-
-
-def _rise_floor(pulses: pd.DataFrame) -> tuple:
-    """(reset read, read noise sigma, the smallest change that counts as a switch), S.
-
-    The noise is the spread of the set phase's reads below its first amplitude at which any cycle reads
-    2 % of the way up (the reset state, read again; the noise must be smaller than that); a change
-    counts beyond 5 sigma of a difference of two reads, and never below 1e-3 of the range.
-    """
-    sets = _phase(pulses, SET_PHASES)
-    hrs = float(_phase(pulses, RESET_PHASES).groupby("cycle").conductance_S.last().median())
-    span = float(sets.conductance_S.max() - hrs)
-    up = sets.amplitude_V[sets.conductance_S > hrs + 0.02 * span]
-    flat = sets[sets.amplitude_V < up.min()] if len(up) else sets.iloc[:0]
-    sigma = float(flat.groupby("cycle").conductance_S.std(ddof=1).mean()) if len(flat) >= 4 * max(flat.cycle.nunique(), 1) else 0.0
-    return hrs, sigma, max(1e-3 * span, 5 * np.sqrt(2) * sigma)
-
-
-def _step_middles(amp: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """The middle of each pulse ``idx``'s amplitude step (from the pulse before; the first pulse's step
-    is taken equal to the second's): where a threshold crossed by that pulse lies."""
-    before = np.concatenate([[amp[0] - (amp[1] - amp[0])], amp[:-1]])
-    return 0.5 * (before[idx] + amp[idx])
 
 
 def _staircases(sets: pd.DataFrame, hrs: float, floor: float) -> list:
@@ -276,8 +255,10 @@ def _fit_trains(pulses: pd.DataFrame, base, states: int | None) -> tuple:
         raise InputFileError("a potentiation read does not rise on every pulse: the trains' switches cannot be placed")
     ends = (float((steps_uS[0] + steps_uS[-1]) / 2), float((steps_uS[1] + steps_uS[-2]) / 2))
     g_min = _g_min_for_read(base, start)
-    resid = first.conductance_S.to_numpy() - first.groupby("pulse").conductance_S.transform("mean").to_numpy()
-    sigma_uS = float(np.std(resid, ddof=1) * 1e6) if pulses.cycle.nunique() > 1 else base.sigma_c2c_uS
+    by = ["device", "pulse"] if "device" in first.columns else ["pulse"]  # each device about its own mean read
+    resid = first.conductance_S.to_numpy() - first.groupby(by).conductance_S.transform("mean").to_numpy()
+    dof = resid.size - first.groupby(by).ngroups
+    sigma_uS = float(np.sqrt(np.sum(resid ** 2) / dof) * 1e6) if dof > 0 else base.sigma_c2c_uS
     values = {"n_switches": n, "n_linear_states": n - 4, "v_start_V": float(amp[0]), "v_stop_V": float(amp[-1]),
               "width_start_s": float(width[0]), "width_stop_s": float(width[-1]), "g_min_uS": float(g_min),
               "step_uS": float(np.mean(steps_uS[2:-2])), "end_steps_uS": ends, "sigma_c2c_uS": sigma_uS,
@@ -404,65 +385,3 @@ def write_errors(device, verify: pd.DataFrame) -> tuple:
     if "pulses" in verify.columns:
         report["mean_pulses"] = float(pd.to_numeric(verify.pulses, errors="coerce").mean())
     return values, report
-
-
-def device_spread(pulses: pd.DataFrame, device) -> tuple:
-    """(HT-RRAM's d2d_vt_sigma_V and d2d_ron_sigma_rel, the report) from the devices of a pulse table.
-
-    `base.DeviceVariation` shifts each of a device's thresholds by N(0, sigma_vt) and scales each
-    switch's RON by exp(N(0, sigma_ron)). Each staircase that places all n thresholds
-    (`_placed_thresholds`, each to the middle of its pulse's amplitude step q) gives the k-th lowest's
-    deviation from the median over the staircases, whose variance is sigma_vt^2 + q^2 / 12 where the
-    thresholds' spacing is well above sigma_vt (they keep their order); deviations beyond 4 robust
-    sigma (a miscounted rise) are left out. The full-on read, all switches closed,
-    gives the switch bank's conductance B = sum g_i f_i, whose squared coefficient of variation is
-    (exp(sigma_ron^2) - 1) sum g_i^2 / (sum g_i)^2 plus the reads' own noise. Both are solved for
-    their sigma by the moments over the devices (0 where the spread is within the measurement's).
-    """
-    per, ladders = [], []
-    n = device.n_switches
-    for name, own in pulses.groupby("device", sort=False):
-        sets = _phase(own, SET_PHASES)
-        hrs, sigma, floor = _rise_floor(own)
-        placed = [_placed_thresholds(device, g.amplitude_V.to_numpy(), g.conductance_S.to_numpy(), hrs, floor)
-                  for _, g in sets.groupby("cycle")]
-        whole = [t for t in placed if t.size == n]
-        ladders += whole
-        full = sets.groupby("cycle").conductance_S.last()
-        per.append({"device": name, "staircases_with_every_switch": len(whole), "full_read_S": float(full.mean()),
-                    "read_noise_S": sigma, "cycles": int(full.size)})
-    frame = pd.DataFrame(per)
-    sets = _phase(pulses, SET_PHASES)
-    q = float(sets.groupby("cycle").amplitude_V.apply(lambda a: np.median(np.abs(np.diff(a)))).median())
-    if len(ladders) < MIN_DEVICES:
-        raise InputFileError(f"only {len(ladders)} staircase(s) show all {n} switches one by one; the threshold spread "
-                             f"needs {MIN_DEVICES}: measure with a finer amplitude step")
-    table = np.array(ladders)
-    resid = (table - np.median(table, axis=0)).ravel()
-    mad = 1.4826 * float(np.median(np.abs(resid)))
-    kept = resid[np.abs(resid) <= 4 * mad] if mad > 0 else resid
-    vt_var = float(np.mean(kept ** 2)) * len(table) / (len(table) - 1) - q ** 2 / 12
-    bank = np.array([device.switch_conductance_for_read_S(g) for g in frame.full_read_S])
-    g_full = float(frame.full_read_S.mean())
-    slope = (device.switch_conductance_for_read_S(1.001 * g_full) - device.switch_conductance_for_read_S(0.999 * g_full)) / (0.002 * g_full)
-    noise = float(np.mean((frame.read_noise_S * slope) ** 2 / frame.cycles))
-    cv2 = (float(np.var(bank, ddof=1)) - noise) / float(np.mean(bank)) ** 2
-    g = 1.0 / np.asarray(device.switch_ron_ohm)
-    ron_var = float(np.log1p(max(cv2, 0.0) * g.sum() ** 2 / np.sum(g ** 2)))
-    values = {"d2d_vt_sigma_V": float(np.sqrt(max(vt_var, 0.0))), "d2d_ron_sigma_rel": float(np.sqrt(ron_var))}
-    report = {"n_devices": int(len(frame)), "amplitude_step_V": q, **values,
-              "per_device": frame.to_dict(orient="records")}
-    return values, report
-
-
-def _placed_thresholds(device, amp: np.ndarray, reads: np.ndarray, hrs: float, floor: float) -> np.ndarray:
-    """One staircase's set thresholds in rising order, each the middle of the amplitude step of the pulse
-    after which the read rose; a rise by about twice the fitted device's step there closed two switches
-    (two thresholds within one amplitude step) and places both."""
-    g = np.concatenate([[hrs], reads])
-    steps = np.diff(device.read_curve_S())
-    middles = _step_middles(amp, np.arange(amp.size))
-    placed = []
-    for j in _rises(g, floor) - 1:
-        placed += [middles[j]] * max(1, int(round((g[j + 1] - g[j]) / steps[min(len(placed), steps.size - 1)])))
-    return np.array(placed)

@@ -131,3 +131,35 @@ def check_verify(frame: pd.DataFrame, where: str = "verify table") -> pd.DataFra
     if out.groupby("target").size().min() < 2:
         raise InputFileError(f"{where}: every state needs at least 2 outcomes for a spread")
     return out.astype({"target": int})
+
+
+def _phase(pulses, phases) -> pd.DataFrame:
+    return pulses[pulses.phase.isin(phases)]
+
+
+def _rises(g: np.ndarray, floor_S: float) -> np.ndarray:
+    """Indices of the pulses after which the read rose by more than ``floor_S``."""
+    return np.flatnonzero(np.diff(g) > floor_S) + 1
+
+
+def _rise_floor(pulses: pd.DataFrame) -> tuple:
+    """(reset read, read noise sigma, the smallest change that counts as a switch), S.
+
+    The noise is the spread of the set phase's reads below its first amplitude at which any cycle reads
+    2 % of the way up (the reset state, read again; the noise must be smaller than that); a change
+    counts beyond 5 sigma of a difference of two reads, and never below 1e-3 of the range.
+    """
+    sets = _phase(pulses, SET_PHASES)
+    hrs = float(_phase(pulses, RESET_PHASES).groupby("cycle").conductance_S.last().median())
+    span = float(sets.conductance_S.max() - hrs)
+    up = sets.amplitude_V[sets.conductance_S > hrs + 0.02 * span]
+    flat = sets[sets.amplitude_V < up.min()] if len(up) else sets.iloc[:0]
+    sigma = float(flat.groupby("cycle").conductance_S.std(ddof=1).mean()) if len(flat) >= 4 * max(flat.cycle.nunique(), 1) else 0.0
+    return hrs, sigma, max(1e-3 * span, 5 * np.sqrt(2) * sigma)
+
+
+def _step_middles(amp: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The middle of each pulse ``idx``'s amplitude step (from the pulse before; the first pulse's step
+    is taken equal to the second's): where a threshold crossed by that pulse lies."""
+    before = np.concatenate([[amp[0] - (amp[1] - amp[0])], amp[:-1]])
+    return 0.5 * (before[idx] + amp[idx])

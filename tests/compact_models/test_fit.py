@@ -298,6 +298,25 @@ def test_the_device_to_device_spread_from_a_device_column():
     assert fit.report["device_spread"]["n_devices"] == 16
 
 
+@pytest.mark.slow
+def test_the_device_to_device_spread_of_pulse_train_devices():
+    """8 HfOxSy devices whose switches' RON spread by a log-normal of sigma 0.2, 5 cycles each with the
+    built-in's cycle-to-cycle noise: the squared spread of each switch's rise over 8 devices has a standard
+    error of sqrt(2 / 7) times its total (spread plus noise, about 0.08), 0.0096 averaged over 20 switches,
+    so sigma within 3 standard errors (36 %); the cycle-to-cycle sigma about each device's own mean read
+    within 10 % (800 reads)."""
+    from compact_models.base import DeviceVariation
+
+    H = HfOxSyParams()
+    var = DeviceVariation(ron_sigma_rel=0.2, vt_sigma_V=0.0)
+    frames = [pulse_table(protocols.pulse_trains(H, cycles=5, seed=d, variation=var), H).assign(device=f"chip-{d}")
+              for d in range(8)]
+    fit = fit_device(pd.concat(frames, ignore_index=True), name="eight-trains")
+    assert fit.device.d2d_ron_sigma_rel == pytest.approx(0.2, rel=0.36)
+    assert fit.device.sigma_c2c_uS == pytest.approx(H.sigma_c2c_uS, rel=0.1)
+    assert fit.report["device_spread"]["n_devices"] == 8 and fit.device.d2d_vt_sigma_V == 0.0
+
+
 def test_switches_of_their_own_conductance_are_fitted_one_by_one():
     """A device whose switches conduct unevenly (every switch its own read, not geometric steps between
     the states), measured by a 25 mV ISPP with 0.05 nA read noise over 2 cycles: the fit gives each switch
