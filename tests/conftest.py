@@ -1,9 +1,10 @@
 """Test options: slow tests run only with --slow (the README's test command passes it); tests marked
 ``ngspice`` skip, with the reason, where neither the ngspice shared library nor its binary is found.
 
-The whole session shares one fresh cache folder (``$RRAM_COSIM_CACHE``): every network and every
-transfer is computed at least once per session, never taken from a user's cache, and a transfer
-that several tests need (the main job's, the SNN tests') is simulated once.
+The whole session (each pytest-xdist worker, with ``-n``) shares one fresh cache folder
+(``$RRAM_COSIM_CACHE``): every network and every transfer is computed at least once per session, never
+taken from a user's cache, and a transfer that several tests need (the main job's, the SNN tests') is
+simulated once.
 """
 import os
 import shutil
