@@ -212,8 +212,9 @@ class HfOxSyParams(SwitchDeviceMixin):
         first = len(self.end_steps_uS) + 1
         return np.arange(first, first + self.n_linear_states)
 
-    @property
+    @functools.cached_property
     def switch_ron_ohm(self) -> np.ndarray:
+        """ON resistance of each switch, solved so that the read follows the state curve (or `switch_reads_uS`)."""
         return _switch_ron(self)
 
     def switching_area_lines(self, name: str, a: str, b: str, linear: bool = False, scale: float = 1.0) -> list:

@@ -345,7 +345,14 @@ class HTRRAMParams(SwitchDeviceMixin):
 
     def area_laws(self) -> tuple:
         """(switching area, insulator area): Rs and Ri of Table 1 as exponential laws, or their tables."""
-        return _area_laws(self)
+        return self._laws
+
+    @functools.cached_property
+    def _laws(self) -> tuple:
+        return tuple(TableLaw(tuple(getattr(self, f"{a}_table_V")), tuple(getattr(self, f"{a}_table_ohm")))
+                     if getattr(self, f"{a}_table_V") else
+                     ExponentialLaw(*(getattr(self, f"{a}_{k}") for k in ("prefactor_ohm", "v0_V", "slope_V")))
+                     for a in ("rs", "ri"))
 
     def zero_bias_deviation(self, v_V):
         """Largest relative gap between the cell's current and its zero-bias (linearised) current while
@@ -354,11 +361,11 @@ class HTRRAMParams(SwitchDeviceMixin):
 
     def rs_ohm(self, v_ab):
         """Non-linear switching-area resistance at V_ab, ohm."""
-        return self.area_laws()[0].resistance_ohm(v_ab)
+        return self._laws[0].resistance_ohm(v_ab)
 
     def ri_ohm(self, v_bc):
         """Non-linear insulator-area resistance at V_bc, ohm."""
-        return self.area_laws()[1].resistance_ohm(v_bc)
+        return self._laws[1].resistance_ohm(v_bc)
 
     def current_A(self, g_switch_S: float, v: float, area_scale: float = 1.0) -> float:
         """DC current through the cell at stack voltage ``v`` with switch conductance ``g_switch_S``.
@@ -438,7 +445,7 @@ class HTRRAMParams(SwitchDeviceMixin):
         """Read conductance with every switch open (the reset state), S."""
         return self.read_conductance_S(self.n_switches / self.roff_ohm)
 
-    @property
+    @functools.cached_property
     def switch_ron_ohm(self) -> np.ndarray:
         """ON resistance of each switch, solved so that the read follows the state curve (or `switch_reads_nS`)."""
         return _switch_ron(self)
@@ -448,14 +455,6 @@ class HTRRAMParams(SwitchDeviceMixin):
         g_on = np.cumsum(1.0 / self.switch_ron_ohm)
         open_leak = (self.n_switches - np.arange(1, self.n_switches + 1)) / self.roff_ohm
         return np.array([self.hrs_conductance_S] + [self.read_conductance_S(g) for g in g_on + open_leak])
-
-
-@functools.lru_cache(maxsize=32)
-def _area_laws(params: HTRRAMParams) -> tuple:
-    return tuple(TableLaw(tuple(getattr(params, f"{a}_table_V")), tuple(getattr(params, f"{a}_table_ohm")))
-                 if getattr(params, f"{a}_table_V") else
-                 ExponentialLaw(*(getattr(params, f"{a}_{k}") for k in ("prefactor_ohm", "v0_V", "slope_V")))
-                 for a in ("rs", "ri"))
 
 
 @functools.lru_cache(maxsize=32)

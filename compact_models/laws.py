@@ -8,6 +8,7 @@ a netlist with `table_law_expr` (an exponential law: `exp_law_expr`).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -109,14 +110,18 @@ class TableLaw:
             raise ParameterError(f"an area table needs at least two points of |V| >= 0 V that rise and as many "
                                  f"resistances > 0 ohm, got {len(v)} voltages and {len(r)} resistances")
 
-    @property
+    @functools.cached_property
+    def _knots(self) -> np.ndarray:
+        return np.asarray(self.v_V, dtype=float)
+
+    @functools.cached_property
     def _ln_r(self) -> np.ndarray:
         return np.log(np.asarray(self.r_ohm, dtype=float))
 
-    @property
+    @functools.cached_property
     def _ln_slopes(self) -> np.ndarray:
         """d ln R / d|V| of each segment, 1/V."""
-        return np.diff(self._ln_r) / np.diff(np.asarray(self.v_V, dtype=float))
+        return np.diff(self._ln_r) / np.diff(self._knots)
 
     @property
     def min_slope_V(self) -> float:
@@ -127,7 +132,7 @@ class TableLaw:
     def _segments(self, v) -> tuple:
         """(|v|, ln R at |v|, d ln R / d|V| there)."""
         mag = np.abs(np.asarray(v, dtype=float))
-        knots = np.asarray(self.v_V, dtype=float)
+        knots = self._knots
         k = np.clip(np.searchsorted(knots, mag, side="right") - 1, 0, len(knots) - 2)
         slope = self._ln_slopes[k]
         return mag, self._ln_r[k] + (mag - knots[k]) * slope, slope
