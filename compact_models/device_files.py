@@ -48,7 +48,7 @@ SECTIONS = {
                    "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
     },
     "hfoxsy": {
-        "areas": ("g_min_uS", "g_programming_uS", "ri_ohm", "cs_F", "ci_F"),
+        "areas": ("g_min_uS", "g_programming_uS", "area_table_V", "area_table_uS", "ri_ohm", "cs_F", "ci_F"),
         "contacts": ("rc_ohm",),
         "switches": ("n_switches", "step_uS", "end_steps_uS", "switch_reads_uS", "roff_ohm"),
         "read": ("read_V", "read_width_s", "read_gap_s"),
@@ -61,7 +61,7 @@ SECTIONS = {
 and citation, which head the file)."""
 
 MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "reset_table_V", "switch_reads_nS", "switch_reads_uS",
-                "rs_table_V", "rs_table_ohm", "ri_table_V", "ri_table_ohm")
+                "rs_table_V", "rs_table_ohm", "ri_table_V", "ri_table_ohm", "area_table_V", "area_table_uS")
 """List keys whose empty list means "not given": the write error's sigma is the same in every state, the
 thresholds a ladder, the reset thresholds bunched, the switches' reads geometric steps between the states
 (HfOxSy: the linear step and end steps), an area its exponential law."""

@@ -34,7 +34,7 @@ import numpy as np
 
 from compact_models.base import SwitchCell, SwitchDeviceMixin, read_only
 from compact_models.errors import ParameterError
-from compact_models.laws import LinearLaw, QuinticLaw
+from compact_models.laws import LinearLaw, QuinticLaw, TableLaw, table_law_expr
 
 N_PULSES = 20
 V_START_V = 0.7
@@ -85,6 +85,13 @@ class HfOxSyParams(SwitchDeviceMixin):
     g_programming_uS: float = G_PROGRAMMING_US
     """Field-activated conduction of the switching area, uS at 1 V: I = Gmin V + g V^5 / (1 V)^4
     (`G_PROGRAMMING_US`, calibrated on paper 000's programming energy)."""
+    area_table_V: tuple = ()
+    """|V| across the switching area of a measured conductance table (rising, at least two points), V;
+    empty: the area is Gmin with its field-activated part."""
+    area_table_uS: tuple = ()
+    """The switching area's I / V at `area_table_V`, uS (rising): ln(V / I) linear between the points and
+    beyond the ends (`compact_models.laws.TableLaw`); g_min_uS and g_programming_uS are then the law
+    Gmin + g V^4 through the table's first and last points."""
     step_uS: float = (STEP_POT_US + STEP_DEP_US) / 2
     """Conductance step between linear states at the read, uS (paper 000: 81.077 / 80.520)."""
     end_steps_uS: tuple = (40.0, 60.0)
@@ -150,7 +157,29 @@ class HfOxSyParams(SwitchDeviceMixin):
                 f"HfOxSy parameter g_min_uS={self.g_min_uS!r} must be at least c2c_truncate_sigma * sigma_c2c_uS "
                 f"({self.c2c_truncate_sigma * self.sigma_c2c_uS:.1f} uS) so a state cannot read negative"
             )
+        self._check_area_table()
         self._check_switch_reads()
+
+    def _check_area_table(self) -> None:
+        """An area table makes a `TableLaw` that conducts more at its last point, and the quintic keys pass through its ends."""
+        table_V, table_uS = tuple(self.area_table_V), tuple(self.area_table_uS)
+        if not (table_V or table_uS):
+            return
+        if not all(g > 0 for g in table_uS):
+            raise ParameterError(f"HfOxSy parameter area_table_uS must hold conductances > 0 uS, got {table_uS!r}")
+        try:
+            TableLaw(table_V, tuple(1e6 / g for g in table_uS))
+        except ParameterError as exc:
+            raise ParameterError(f"HfOxSy parameters area_table_V and area_table_uS: {exc}") from None
+        (v1, v2), (g1, g2) = (table_V[0], table_V[-1]), (table_uS[0], table_uS[-1])
+        if not g2 > g1:
+            raise ParameterError(f"HfOxSy parameter area_table_uS must rise from its first point to its last "
+                                 f"(a conduction that grows faster than ohmic), got {g1!r}..{g2!r}")
+        g5 = (g2 - g1) / (v2**4 - v1**4)
+        if not np.allclose((self.g_min_uS, self.g_programming_uS), (g1 - g5 * v1**4, g5), rtol=1e-6):
+            raise ParameterError(f"HfOxSy parameters g_min_uS={self.g_min_uS!r} and g_programming_uS={self.g_programming_uS!r} "
+                                 f"must be the law Gmin + g V^4 through area_table_uS's first and last points "
+                                 f"({g1 - g5 * v1**4:.9g} and {g5:.9g} uS) when the table is given")
 
     def _check_switch_reads(self) -> None:
         """A read table holds one rising read per switch, from above the reset read, and the step keys summarise it."""
@@ -221,6 +250,11 @@ class HfOxSyParams(SwitchDeviceMixin):
         """The switching area's law (times ``scale``, a cell's `SwitchCell.area_scale`) and Cs; ``linear``:
         Gmin alone, its zero-bias conductance, a plain resistor."""
         cap = f"C{name}s {a} {b} {self.cs_F:.6g}"
+        if self.area_table_V:
+            law = self.area_laws()[0]
+            if linear:
+                return [f"R{name}g {a} {b} {float(law.resistance_ohm(0.0)) / scale:.15g}", cap]
+            return [f"B{name}g {a} {b} I={table_law_expr(a, b, law, scale)}", cap]
         if linear or self.g_programming_uS == 0:
             return [f"R{name}g {a} {b} {1e6 / (self.g_min_uS * scale):.9g}", cap]
         v = f"V({a},{b})"
@@ -233,12 +267,16 @@ class HfOxSyParams(SwitchDeviceMixin):
 
     def osdi_area_lines(self, name: str, a: str, b: str, c: str, scale: float = 1.0) -> tuple:
         """(switching area, insulator area): the switching area as the compiled Verilog-A
-        ``rram_quintic_area`` (`compact_models.osdi`) with Cs; Ri and Ci as they are (linear)."""
-        return ([f"N{name}g {a} {b} {self.model_prefix}_gs scale={scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"],
-                self.insulator_area_lines(name, b, c))
+        ``rram_quintic_area`` (`compact_models.osdi`) with Cs, or its B-source where a table gives it; Ri
+        and Ci as they are (linear)."""
+        switching = self.switching_area_lines(name, a, b, scale=scale) if self.area_table_V else \
+            [f"N{name}g {a} {b} {self.model_prefix}_gs scale={scale:.15g}", f"C{name}s {a} {b} {self.cs_F:.6g}"]
+        return switching, self.insulator_area_lines(name, b, c)
 
     def osdi_model_lines(self) -> list:
-        """The ``.model`` line of `osdi_area_lines`."""
+        """The ``.model`` line of `osdi_area_lines` (none where a table gives the area)."""
+        if self.area_table_V:
+            return []
         return [f".model {self.model_prefix}_gs rram_quintic_area g={self.g_min_uS * 1e-6:.15g} "
                 f"g5={self.g_programming_uS * 1e-6:.15g}"]
 
@@ -248,8 +286,14 @@ class HfOxSyParams(SwitchDeviceMixin):
         return [f"B{name}n {a} {b} I=V({a},{b})*V({control_node})"]
 
     def area_laws(self) -> tuple:
-        """(switching area, insulator area): Gmin with its field-activated part, and Ri (linear)."""
-        return QuinticLaw(self.g_min_uS * 1e-6, self.g_programming_uS * 1e-6), LinearLaw(1.0 / self.ri_ohm)
+        """(switching area, insulator area): Gmin with its field-activated part (or its table), and Ri (linear)."""
+        return self._laws
+
+    @functools.cached_property
+    def _laws(self) -> tuple:
+        switching = TableLaw(tuple(self.area_table_V), tuple(1e6 / g for g in self.area_table_uS)) if self.area_table_V \
+            else QuinticLaw(self.g_min_uS * 1e-6, self.g_programming_uS * 1e-6)
+        return switching, LinearLaw(1.0 / self.ri_ohm)
 
     @property
     def max_read_conductance_S(self) -> float:
@@ -258,10 +302,14 @@ class HfOxSyParams(SwitchDeviceMixin):
 
     def zero_bias_deviation(self, v_V):
         """Largest relative gap between the cell's current and its zero-bias current within +-``v_V``:
-        the field-activated part against Gmin alone (the switches and Ri are ohmic)."""
+        the field-activated part against Gmin alone (the switches and Ri are ohmic); a table's steepest segment."""
+        if self.area_table_V:
+            return np.expm1(np.abs(np.asarray(v_V, dtype=float)) / self._laws[0].min_slope_V)
         return self.g_programming_uS / self.g_min_uS * np.asarray(v_V, dtype=float) ** 4
 
     def _area_current_A(self, v, area_scale: float = 1.0):
+        if self.area_table_V:
+            return area_scale * self._laws[0].current_A(v)
         return area_scale * (self.g_min_uS * 1e-6 + self.g_programming_uS * 1e-6 * v**4) * v
 
     def current_A(self, g_switch_S: float, v: float, area_scale: float = 1.0) -> float:

@@ -81,7 +81,7 @@ def fit_device(pulses: pd.DataFrame, model: str | None = None, base=None, name: 
                      f"fitted (it needs {MIN_DEVICES} devices: d2d_ron_sigma_rel and d2d_vt_sigma_V stay the base's)")
     iv_report = None
     if iv is not None:
-        tables = [k for k in ("rs_table_V", "ri_table_V") if getattr(device, k, ())]
+        tables = [k for k in ("rs_table_V", "ri_table_V", "area_table_V") if getattr(device, k, ())]
         if tables:
             raise ParameterError(f"--iv fits the exponential area laws, but the base device gives {' and '.join(tables)}: "
                                  "fit without --iv, or from a base whose area tables are empty")
@@ -254,13 +254,14 @@ def _fit_trains(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     if np.any(steps_uS <= 0):
         raise InputFileError("a potentiation read does not rise on every pulse: the trains' switches cannot be placed")
     ends = (float((steps_uS[0] + steps_uS[-1]) / 2), float((steps_uS[1] + steps_uS[-2]) / 2))
-    g_min = _g_min_for_read(base, start)
+    area = _reset_area(base, start)
+    g_min = area["g_min_uS"]
     by = ["device", "pulse"] if "device" in first.columns else ["pulse"]  # each device about its own mean read
     resid = first.conductance_S.to_numpy() - first.groupby(by).conductance_S.transform("mean").to_numpy()
     dof = resid.size - first.groupby(by).ngroups
     sigma_uS = float(np.sqrt(np.sum(resid ** 2) / dof) * 1e6) if dof > 0 else base.sigma_c2c_uS
     values = {"n_switches": n, "n_linear_states": n - 4, "v_start_V": float(amp[0]), "v_stop_V": float(amp[-1]),
-              "width_start_s": float(width[0]), "width_stop_s": float(width[-1]), "g_min_uS": float(g_min),
+              "width_start_s": float(width[0]), "width_stop_s": float(width[-1]), **area,
               "step_uS": float(np.mean(steps_uS[2:-2])), "end_steps_uS": ends, "sigma_c2c_uS": sigma_uS,
               "read_V": float(pulses.read_V.iloc[0])}
     if states:
@@ -291,16 +292,21 @@ def _train_reads(values: dict, base, mean_S: np.ndarray, sem_uS: float) -> str:
             f"misses a read by {miss_uS:.3g} uS, more than {TRAIN_MISS_SEM:g} standard errors ({floor_uS:.3g} uS)")
 
 
-def _g_min_for_read(base, g_read_S: float) -> float:
+def _reset_area(base, g_read_S: float) -> dict:
     """The Gmin (uS) whose reset state reads ``g_read_S`` through the base device's series resistance: the
-    read current leaves the switching area ``|read_V| - I R_series``, where Gmin V + g5 V^5 must carry it."""
+    read current leaves the switching area ``|read_V| - I R_series``, where Gmin V + g5 V^5 must carry it.
+    A base whose area is a table (`area_table_uS`) has the whole table scaled to carry it instead."""
     va = abs(base.read_V)
     i = g_read_S * va
     v_ab = va - i * base.series_ohm
     if not v_ab > 0:
         raise InputFileError(f"the reset read {g_read_S * 1e6:.4g} uS cannot pass the base device's {base.series_ohm:g} ohm "
                              "in series")
-    return (i - base.g_programming_uS * 1e-6 * v_ab**5) / v_ab * 1e6
+    if base.area_table_V:
+        k = i / float(base.area_laws()[0].current_A(v_ab))
+        return {"g_min_uS": base.g_min_uS * k, "g_programming_uS": base.g_programming_uS * k,
+                "area_table_uS": tuple(float(g * k) for g in base.area_table_uS)}
+    return {"g_min_uS": float((i - base.g_programming_uS * 1e-6 * v_ab**5) / v_ab * 1e6)}
 
 
 def _simulate(device, pulses: pd.DataFrame, model: str) -> pd.DataFrame:
