@@ -39,6 +39,8 @@ def pytest_collection_modifyitems(config, items):
                 if "ngspice" in item.keywords:
                     item.add_marker(skip)
     if config.getoption("--slow") or os.environ.get("RRAM_SLOW_TESTS") == "1":
+        # The long tests first, so the xdist workers start them early and the short ones fill in at the end.
+        items.sort(key=lambda item: "slow" not in item.keywords)
         return
     skip = pytest.mark.skip(reason="slow: run with --slow")
     for item in items:
