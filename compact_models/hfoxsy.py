@@ -26,6 +26,7 @@ Circuit, per cell::
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -168,7 +169,7 @@ class HfOxSyParams(SwitchDeviceMixin):
         if not all(g > 0 for g in table_uS):
             raise ParameterError(f"HfOxSy parameter area_table_uS must hold conductances > 0 uS, got {table_uS!r}")
         try:
-            TableLaw(table_V, tuple(1e6 / g for g in table_uS))
+            self._table_law()
         except ParameterError as exc:
             raise ParameterError(f"HfOxSy parameters area_table_V and area_table_uS: {exc}") from None
         (v1, v2), (g1, g2) = (table_V[0], table_V[-1]), (table_uS[0], table_uS[-1])
@@ -291,9 +292,12 @@ class HfOxSyParams(SwitchDeviceMixin):
 
     @functools.cached_property
     def _laws(self) -> tuple:
-        switching = TableLaw(tuple(self.area_table_V), tuple(1e6 / g for g in self.area_table_uS)) if self.area_table_V \
-            else QuinticLaw(self.g_min_uS * 1e-6, self.g_programming_uS * 1e-6)
+        switching = self._table_law() if self.area_table_V else QuinticLaw(self.g_min_uS * 1e-6, self.g_programming_uS * 1e-6)
         return switching, LinearLaw(1.0 / self.ri_ohm)
+
+    def _table_law(self) -> TableLaw:
+        """The switching area by its table (resistances from the table's conductances)."""
+        return TableLaw(tuple(self.area_table_V), tuple(1e6 / g for g in self.area_table_uS))
 
     @property
     def max_read_conductance_S(self) -> float:
@@ -444,6 +448,14 @@ def curve_steps(g0_uS: float, reads_uS, n_ends: int) -> tuple:
     steps = np.diff(np.concatenate([[g0_uS], np.asarray(reads_uS, dtype=float)]))
     ends = tuple(float((steps[k] + steps[-1 - k]) / 2) for k in range(n_ends))
     return float(np.mean(steps[n_ends: len(steps) - n_ends])), ends
+
+
+def read_table_changes(base: HfOxSyParams, reads_uS, **changes) -> dict:
+    """``changes`` to ``base`` with the read table ``reads_uS`` (`switch_reads_uS`) and its summary, the mean
+    linear step and end steps (`curve_steps`) from the reset read of ``base`` so changed."""
+    g0_uS = dataclasses.replace(base, switch_reads_uS=(), **changes).read_conductance_S(0.0) * 1e6
+    step, ends = curve_steps(g0_uS, reads_uS, len(base.end_steps_uS))
+    return {**changes, "step_uS": step, "end_steps_uS": ends, "switch_reads_uS": tuple(reads_uS)}
 
 
 @functools.lru_cache(maxsize=32)

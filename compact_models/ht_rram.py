@@ -208,15 +208,14 @@ class HTRRAMParams(SwitchDeviceMixin):
             if not (table_V or table_ohm):
                 continue
             try:
-                TableLaw(tuple(table_V), tuple(table_ohm))
+                self._table_law(area)
             except ParameterError as exc:
                 raise ParameterError(f"HT-RRAM parameters {area}_table_V and {area}_table_ohm: {exc}") from None
             if not table_ohm[-1] < table_ohm[0]:
                 raise ParameterError(f"HT-RRAM parameter {area}_table_ohm must fall from its first point to its last "
                                      f"(a conduction that grows faster than ohmic), got {table_ohm[0]!r}..{table_ohm[-1]!r}")
             ends = np.array([table_V[0], table_V[-1]])
-            law = ExponentialLaw(*(getattr(self, f"{area}_{k}") for k in ("prefactor_ohm", "v0_V", "slope_V")))
-            if not np.allclose(law.resistance_ohm(ends), [table_ohm[0], table_ohm[-1]], rtol=1e-6):
+            if not np.allclose(self._exp_law(area).resistance_ohm(ends), [table_ohm[0], table_ohm[-1]], rtol=1e-6):
                 slope = (ends[1] - ends[0]) / math.log(table_ohm[0] / table_ohm[-1])
                 prefactor = table_ohm[0] * math.exp((ends[0] - getattr(self, f"{area}_v0_V")) / slope)
                 raise ParameterError(f"HT-RRAM parameters {area}_prefactor_ohm and {area}_slope_V must be the exponential "
@@ -349,10 +348,15 @@ class HTRRAMParams(SwitchDeviceMixin):
 
     @functools.cached_property
     def _laws(self) -> tuple:
-        return tuple(TableLaw(tuple(getattr(self, f"{a}_table_V")), tuple(getattr(self, f"{a}_table_ohm")))
-                     if getattr(self, f"{a}_table_V") else
-                     ExponentialLaw(*(getattr(self, f"{a}_{k}") for k in ("prefactor_ohm", "v0_V", "slope_V")))
-                     for a in ("rs", "ri"))
+        return tuple(self._table_law(a) if getattr(self, f"{a}_table_V") else self._exp_law(a) for a in ("rs", "ri"))
+
+    def _table_law(self, area: str) -> TableLaw:
+        """Area ``area`` (``rs`` or ``ri``) by its table."""
+        return TableLaw(tuple(getattr(self, f"{area}_table_V")), tuple(getattr(self, f"{area}_table_ohm")))
+
+    def _exp_law(self, area: str) -> ExponentialLaw:
+        """Area ``area`` (``rs`` or ``ri``) by its exponential keys."""
+        return ExponentialLaw(*(getattr(self, f"{area}_{k}") for k in ("prefactor_ohm", "v0_V", "slope_V")))
 
     def zero_bias_deviation(self, v_V):
         """Largest relative gap between the cell's current and its zero-bias (linearised) current while

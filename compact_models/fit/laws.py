@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from compact_models.errors import ParameterError
-from compact_models.hfoxsy import curve_steps
+from compact_models.hfoxsy import read_table_changes
 
 LAW_KEYS = {"ht-rram": ("rs_prefactor_ohm", "rs_slope_V", "ri_prefactor_ohm", "ri_slope_V"), "hfoxsy": ("g_programming_uS",)}
 """Per model, the area-law parameters a DC I-V fits (the prefactors stand for prefactor and offset together)."""
@@ -33,11 +33,7 @@ def law_changes(device, laws: dict) -> dict:
     """The changes that give ``device`` the area laws ``laws``: with them, a pulse-train device's read table
     (`switch_reads_uS`) gets its summary again (`curve_steps` from the new reset read)."""
     reads = getattr(device, "switch_reads_uS", ())
-    if not reads:
-        return dict(laws)
-    g0_uS = dataclasses.replace(device, switch_reads_uS=(), **laws).read_conductance_S(0.0) * 1e6
-    step, ends = curve_steps(g0_uS, reads, len(device.end_steps_uS))
-    return {**laws, "step_uS": step, "end_steps_uS": ends}
+    return read_table_changes(device, reads, **laws) if reads else dict(laws)
 
 
 def fit_laws(device, iv: pd.DataFrame, keys) -> tuple:

@@ -21,7 +21,7 @@ from compact_models.fit.tables import (
     check_pulses,
     check_verify,
 )
-from compact_models.hfoxsy import curve_steps
+from compact_models.hfoxsy import read_table_changes
 
 MIN_OUTCOMES_PER_STATE = 20
 """Verify outcomes each state needs before it may get a sigma of its own (fewer: one pooled sigma)."""
@@ -284,10 +284,7 @@ def _train_reads(values: dict, base, mean_S: np.ndarray, sem_uS: float) -> str:
         values["switch_reads_uS"] = ()
         return (f"one linear step with end steps: they miss a pulse's mean read by {miss_uS:.3g} uS at most "
                 f"({TRAIN_MISS_SEM:g} standard errors: {floor_uS:.3g} uS)")
-    reads = tuple(float(g * 1e6) for g in mean_S)
-    values["step_uS"], values["end_steps_uS"] = curve_steps(between.read_conductance_S(0.0) * 1e6, reads,
-                                                            len(base.end_steps_uS))
-    values["switch_reads_uS"] = reads
+    values.update(read_table_changes(base, [float(g * 1e6) for g in mean_S], **values))
     return (f"each switch's ON resistance from its pulse's mean read (switch_reads_uS): one linear step with end steps "
             f"misses a read by {miss_uS:.3g} uS, more than {TRAIN_MISS_SEM:g} standard errors ({floor_uS:.3g} uS)")
 

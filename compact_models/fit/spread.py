@@ -87,12 +87,13 @@ def train_spread(pulses: pd.DataFrame, device) -> tuple:
     n = device.n_switches
     bank = np.vectorize(device.switch_conductance_for_read_S)
     sigma_S = device.sigma_c2c_uS * 1e-6
+    starts = _phase(pulses, RESET_PHASES).groupby(["device", "cycle"]).conductance_S.last().groupby(level="device").median()
     rises, noise, per = [], [], []
     for name, own in pot.groupby("device", sort=False):
         reads = np.array([g.conductance_S.to_numpy()[:n] for _, g in own.groupby("cycle") if len(g) >= n])
         if len(reads) < 2:
             raise InputFileError(f"device {name} has {len(reads)} whole potentiation train(s); its spread needs 2 or more")
-        start = float(np.median(_phase(pulses[pulses.device == name], RESET_PHASES).groupby("cycle").conductance_S.last()))
+        start = float(starts[name])
         mean = np.concatenate([[start], reads.mean(axis=0)])
         rises.append(np.diff(bank(np.concatenate([np.full((len(reads), 1), start), reads], axis=1)), axis=1).mean(axis=0))
         h = 1e-3 * mean
