@@ -65,6 +65,9 @@ class Device(Protocol):
         """The error drawn for every written cell (``draw_nS(rng, size, states)``, states 1..N of the cells),
         with its sigma, the same in every state, overridden."""
 
+    def ladder_write_error(self):
+        """The error drawn for a cell on weight-ladder positions 1..L (``draw_nS(rng, size, states)``)."""
+
     def area_laws(self) -> tuple:
         """(switching area, insulator area) laws, each with ``current_A(v)`` and ``conductance_S(v)``."""
 

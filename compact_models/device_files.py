@@ -54,13 +54,13 @@ SECTIONS = {
         "read": ("read_V", "read_width_s", "read_gap_s"),
         "write": ("v_start_V", "v_stop_V", "width_start_s", "width_stop_s"),
         "states": ("n_linear_states", "n_weight_states"),
-        "errors": ("sigma_c2c_uS", "c2c_truncate_sigma", "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
+        "errors": ("sigma_c2c_uS", "sigma_c2c_per_state_uS", "c2c_truncate_sigma", "d2d_ron_sigma_rel", "d2d_vt_sigma_V"),
     },
 }
 """Per model, the file's sections and the parameters each holds (every field of the class but its name
 and citation, which head the file)."""
 
-MAY_BE_EMPTY = ("write_sigma_per_state_nS", "vt_table_V", "reset_table_V", "switch_reads_nS", "switch_reads_uS",
+MAY_BE_EMPTY = ("write_sigma_per_state_nS", "sigma_c2c_per_state_uS", "vt_table_V", "reset_table_V", "switch_reads_nS", "switch_reads_uS",
                 "rs_table_V", "rs_table_ohm", "ri_table_V", "ri_table_ohm", "area_table_V", "area_table_uS")
 """List keys whose empty list means "not given": the write error's sigma is the same in every state, the
 thresholds a ladder, the reset thresholds bunched, the switches' reads geometric steps between the states

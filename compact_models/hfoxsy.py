@@ -36,6 +36,7 @@ import numpy as np
 from compact_models.base import SwitchCell, SwitchDeviceMixin, read_only
 from compact_models.errors import ParameterError
 from compact_models.laws import LinearLaw, QuinticLaw, TableLaw, table_law_expr
+from compact_models.write_error import CycleToCycleError
 
 N_PULSES = 20
 V_START_V = 0.7
@@ -105,6 +106,9 @@ class HfOxSyParams(SwitchDeviceMixin):
     """States in the linear region (paper 000, Fig. 2e)."""
     sigma_c2c_uS: float = SIGMA_C2C_US
     """Cycle-to-cycle standard deviation of a programmed state, uS (paper 000, Fig. 2f)."""
+    sigma_c2c_per_state_uS: tuple = ()
+    """Cycle-to-cycle sigma of each state, after 0..N closed switches (N + 1 values, the reset state first),
+    uS, where it depends on the state; empty: sigma_c2c_uS in every state."""
     c2c_truncate_sigma: float = 3.0
     """Cycle-to-cycle deviations are truncated at this many sigma."""
     d2d_ron_sigma_rel: float = 0.0
@@ -153,13 +157,14 @@ class HfOxSyParams(SwitchDeviceMixin):
             raise ParameterError(f"HfOxSy parameter read_V={self.read_V!r} must be within -0.5..0 V (negative reads)")
         if not 0 <= self.g_programming_uS <= 1e5:
             raise ParameterError(f"HfOxSy parameter g_programming_uS={self.g_programming_uS!r} must be within 0..1e5 uS")
-        if self.g_min_uS < self.c2c_truncate_sigma * self.sigma_c2c_uS:
+        if not self.sigma_c2c_per_state_uS and self.g_min_uS < self.c2c_truncate_sigma * self.sigma_c2c_uS:
             raise ParameterError(
                 f"HfOxSy parameter g_min_uS={self.g_min_uS!r} must be at least c2c_truncate_sigma * sigma_c2c_uS "
                 f"({self.c2c_truncate_sigma * self.sigma_c2c_uS:.1f} uS) so a state cannot read negative"
             )
         self._check_area_table()
         self._check_switch_reads()
+        self._check_c2c_per_state()
 
     def _check_area_table(self) -> None:
         """An area table makes a `TableLaw` that conducts more at its last point, and the quintic keys pass through its ends."""
@@ -196,6 +201,20 @@ class HfOxSyParams(SwitchDeviceMixin):
             raise ParameterError(f"HfOxSy parameters step_uS={self.step_uS!r} and end_steps_uS={self.end_steps_uS!r} must be "
                                  f"switch_reads_uS's mean linear step ({step:.9g}) and mean end steps "
                                  f"({', '.join(f'{e:.9g}' for e in ends)}) when the reads are given")
+
+    def _check_c2c_per_state(self) -> None:
+        """A per-state sigma has one value >= 0 per state, each at most the state's read / c2c_truncate_sigma."""
+        sigma = tuple(self.sigma_c2c_per_state_uS)
+        if not sigma:
+            return
+        if len(sigma) != self.n_switches + 1 or not all(math.isfinite(v) and v >= 0 for v in sigma):
+            raise ParameterError(f"HfOxSy parameter sigma_c2c_per_state_uS must be empty or {self.n_switches + 1} sigmas >= 0 uS "
+                                 f"(the reset state and each of n_switches closed), got {sigma!r}")
+        reach = self.read_curve_S() * 1e6 / self.c2c_truncate_sigma
+        if np.any(np.asarray(sigma) > reach):
+            k = int(np.argmax(np.asarray(sigma) > reach))
+            raise ParameterError(f"HfOxSy parameter sigma_c2c_per_state_uS[{k}]={sigma[k]!r} must be at most the state's read / "
+                                 f"c2c_truncate_sigma ({reach[k]:.4g} uS) so the state cannot read negative")
 
     @property
     def pulse_step_V(self) -> float:
@@ -402,44 +421,40 @@ class HfOxSyParams(SwitchDeviceMixin):
             return float(0.25 * np.diff(self.g_levels_nS).min())
         return 0.5 * self.step_uS * 1e3
 
-    def write_error(self, sigma_nS: float | None = None) -> "CycleToCycleError":
-        """The write error of one programmed state: the cycle-to-cycle noise of the last pulse."""
-        return CycleToCycleError(sigma_nS=self.sigma_c2c_uS * 1e3 if sigma_nS is None else sigma_nS,
-                                 truncate_sigma=self.c2c_truncate_sigma)
+    def c2c_sigma_uS(self, closed) -> np.ndarray:
+        """Cycle-to-cycle sigma of states with ``closed`` switches (0..N), uS."""
+        if self.sigma_c2c_per_state_uS:
+            return np.asarray(self.sigma_c2c_per_state_uS, dtype=float)[np.asarray(closed, dtype=int)]
+        return np.full(np.shape(closed), self.sigma_c2c_uS)
 
-    def reset_error(self, sigma_nS: float | None = None) -> "CycleToCycleError":
+    def write_error(self, sigma_nS: float | None = None) -> CycleToCycleError:
+        """The write error of weight-state codes 1..N: the cycle-to-cycle noise of the last pulse (a given
+        ``sigma_nS`` holds in every state)."""
+        return self._c2c_error(self.level_switch_counts, sigma_nS)
+
+    def ladder_write_error(self) -> CycleToCycleError:
+        """The write error of weight-ladder positions 1..L (the linear states)."""
+        return self._c2c_error(self.linear_state_counts)
+
+    def _c2c_error(self, counts, sigma_nS: float | None = None) -> CycleToCycleError:
+        if sigma_nS is not None or not self.sigma_c2c_per_state_uS:
+            return CycleToCycleError(sigma_nS=self.sigma_c2c_uS * 1e3 if sigma_nS is None else sigma_nS,
+                                     truncate_sigma=self.c2c_truncate_sigma)
+        return CycleToCycleError(sigma_nS=self.sigma_c2c_uS * 1e3, truncate_sigma=self.c2c_truncate_sigma,
+                                 per_state_nS=tuple(float(g) * 1e3 for g in self.c2c_sigma_uS(list(counts))))
+
+    def reset_error(self, sigma_nS: float | None = None) -> CycleToCycleError:
         """The spread of a reset cell's read: the cycle-to-cycle noise of the reset state (paper 000, Fig. 2f)."""
-        return self.write_error(sigma_nS)
+        sigma = float(self.c2c_sigma_uS(0)) * 1e3 if sigma_nS is None else sigma_nS
+        return CycleToCycleError(sigma_nS=sigma, truncate_sigma=self.c2c_truncate_sigma)
 
-    def draw_c2c_S(self, rng: np.random.Generator, size) -> np.ndarray:
-        """Cycle-to-cycle deviations of the parallel conductance, S (truncated Gaussian)."""
+    def draw_c2c_S(self, rng: np.random.Generator, size, closed=0) -> np.ndarray:
+        """Cycle-to-cycle deviations of the parallel conductance of states with ``closed`` switches, S
+        (truncated Gaussian)."""
         from scipy.stats import truncnorm
 
         t = self.c2c_truncate_sigma
-        return 1e-6 * self.sigma_c2c_uS * truncnorm.rvs(-t, t, size=size, random_state=rng)
-
-
-@dataclass(frozen=True, kw_only=True)
-class CycleToCycleError:
-    """The state a train leaves carries the last pulse's cycle-to-cycle deviation (paper 000, Fig. 2f)."""
-
-    sigma_nS: float = SIGMA_C2C_US * 1e3
-    """Standard deviation, nS (paper 000: 23.7 uS)."""
-    truncate_sigma: float = 3.0
-    """Deviations are truncated at this many sigma."""
-
-    def __post_init__(self):
-        if not (math.isfinite(self.sigma_nS) and 0 <= self.sigma_nS <= 1e6):
-            raise ParameterError(f"cycle-to-cycle sigma_nS={self.sigma_nS!r} must be within 0..1e6 nS")
-
-    def draw_nS(self, rng: np.random.Generator, size=None, states=None):
-        """Deviations in nS; zeros when sigma is 0. One sigma holds in every state: ``states`` do not matter."""
-        if self.sigma_nS == 0:
-            return np.zeros(size) if size is not None else 0.0
-        from scipy.stats import truncnorm
-
-        t = self.truncate_sigma
-        return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
+        return 1e-6 * self.c2c_sigma_uS(closed) * truncnorm.rvs(-t, t, size=size, random_state=rng)
 
 
 def curve_steps(g0_uS: float, reads_uS, n_ends: int) -> tuple:

@@ -439,6 +439,10 @@ class HTRRAMParams(SwitchDeviceMixin):
         return ProgrammingError(sigma_nS=self.write_sigma_nS, truncate_nS=self.write_truncate_nS,
                                 per_state_nS=tuple(self.write_sigma_per_state_nS))
 
+    def ladder_write_error(self) -> "ProgrammingError":
+        """The write error of weight-ladder positions 1..8: the states' own (`write_error`)."""
+        return self.write_error()
+
     def reset_error(self, sigma_nS: float | None = None) -> "ProgrammingError":
         """The spread of a reset cell's read around the HRS (`reset_sigma_nS` unless given)."""
         sigma = self.reset_sigma_nS if sigma_nS is None else sigma_nS

@@ -254,8 +254,8 @@ def pulse_trains(params, cycles: int = 100, seed: int | None = 0, noise: bool = 
                  variation: DeviceVariation | None = None) -> ProtocolResult:
     """Tailored potentiation/depression trains of paper 000 (Fig. 2c, d), a -0.1 V read after each pulse.
 
-    Every programming pulse draws a fresh cycle-to-cycle deviation of the state (sigma 23.7 uS),
-    applied in the transient by a B-source on a PWL control voltage.
+    Every programming pulse draws a fresh cycle-to-cycle deviation of the state it leaves (sigma 23.7 uS,
+    or that state's `sigma_c2c_per_state_uS`), applied in the transient by a B-source on a PWL control voltage.
     """
     _check_supported(params, "pulse-train")
     cycles = _check_cycles(cycles)
@@ -267,7 +267,8 @@ def pulse_trains(params, cycles: int = 100, seed: int | None = 0, noise: bool = 
     n = params.n_switches
     amps, widths = params.amplitudes_V, params.widths_s
     curve = params.read_curve_S()
-    deviations = params.draw_c2c_S(rng, size=cycles * 2 * n) if noise else np.zeros(cycles * 2 * n)
+    closed = np.tile(np.concatenate([np.arange(1, n + 1), np.arange(n - 1, -1, -1)]), cycles)  # the state each pulse leaves
+    deviations = params.draw_c2c_S(rng, size=closed.size, closed=closed) if noise else np.zeros(closed.size)
     d = 0
     for cyc in range(1, cycles + 1):
         for phase, sign in (("potentiation", 1.0), ("depression", -1.0)):

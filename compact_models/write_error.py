@@ -1,5 +1,7 @@
-"""The write error of amplitude-ladder devices (paper 001): a truncated Gaussian added at every write,
-with a sigma per state where a device's program-and-verify outcomes say it depends on the state."""
+"""The write errors of both device families, each a truncated Gaussian added at every write, with a sigma
+per state where a device's measurements say it depends on the state: amplitude-ladder devices' program
+and verify (paper 001, `ProgrammingError`) and pulse-train devices' cycle-to-cycle noise (paper 000,
+`CycleToCycleError`)."""
 from __future__ import annotations
 
 import math
@@ -50,4 +52,37 @@ class ProgrammingError:
         if self.sigma_nS == 0:
             return np.zeros(size) if size is not None else 0.0
         t = self.truncate_nS / self.sigma_nS
+        return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CycleToCycleError:
+    """The state a train leaves carries the last pulse's cycle-to-cycle deviation (paper 000, Fig. 2f)."""
+
+    sigma_nS: float = 23.7e3
+    """Standard deviation, nS (paper 000: 23.7 uS)."""
+    truncate_sigma: float = 3.0
+    """Deviations are truncated at this many sigma."""
+    per_state_nS: tuple = ()
+    """Sigma of each state 1..N, nS, where it depends on the state; empty: sigma_nS in every state."""
+
+    def __post_init__(self):
+        if not all(math.isfinite(v) and 0 <= v <= 1e6 for v in (self.sigma_nS, *self.per_state_nS)):
+            raise ParameterError(f"cycle-to-cycle sigma_nS={self.sigma_nS!r}, per_state_nS={self.per_state_nS!r}: "
+                                 "every sigma must be within 0..1e6 nS")
+
+    def draw_nS(self, rng: np.random.Generator, size=None, states=None):
+        """Deviations in nS of cells written to ``states`` (1..N, shape ``size``); zeros when sigma is 0.
+        Without a per-state sigma the states do not matter."""
+        from scipy.stats import truncnorm
+
+        t = self.truncate_sigma
+        if self.per_state_nS:
+            if states is None:
+                raise ParameterError("this cycle-to-cycle error depends on the state: draw_nS needs the cells' states")
+            sigma = np.asarray(self.per_state_nS, dtype=float)[np.asarray(states, dtype=int) - 1]
+            sigma = sigma if size is None else sigma.reshape(size)
+            return sigma * truncnorm.rvs(-t, t, size=sigma.shape, random_state=rng)
+        if self.sigma_nS == 0:
+            return np.zeros(size) if size is not None else 0.0
         return self.sigma_nS * truncnorm.rvs(-t, t, size=size, random_state=rng)

@@ -113,18 +113,11 @@ def program(mapping: Mapping, device, cfg: AnalogConfig, rng: np.random.Generato
             if cfg.d2d_sigma_rel:
                 g = g * np.maximum(1 + cfg.d2d_sigma_rel * rng.standard_normal(p.shape), 0)
             if cfg.c2c:
-                g = g + 1e-9 * device.write_error().draw_nS(rng, p.shape, states=_ladder_states(device, count))
+                position = count if mode == "potentiation" else len(ladder) - 1 - count
+                g = g + 1e-9 * device.ladder_write_error().draw_nS(rng, p.shape, states=position + 1)
             pair.append(np.maximum(start + g, floor))
         out.append(tuple(pair))
     return out
-
-
-def _ladder_states(device, count: np.ndarray) -> np.ndarray | None:
-    """The states 1..N of ``g_levels_nS`` that ladder positions ``count`` are, where the ladder is those
-    states (HT-RRAM: G1..G8); else None (HfOxSy's error is the same in every state)."""
-    if tuple(device.weight_ladder_nS) == tuple(float(g) for g in getattr(device, "g_levels_nS", ())):
-        return count + 1
-    return None
 
 
 def perturbed_weights(mapping: Mapping, device, cfg: AnalogConfig):

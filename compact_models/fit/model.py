@@ -259,19 +259,57 @@ def _fit_trains(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     by = ["device", "pulse"] if "device" in first.columns else ["pulse"]  # each device about its own mean read
     resid = first.conductance_S.to_numpy() - first.groupby(by).conductance_S.transform("mean").to_numpy()
     dof = resid.size - first.groupby(by).ngroups
-    sigma_uS = float(np.sqrt(np.sum(resid ** 2) / dof) * 1e6) if dof > 0 else base.sigma_c2c_uS
+    spread = _truncated_std(base.c2c_truncate_sigma)
+    sigma_uS = float(np.sqrt(np.sum(resid ** 2) / dof) * 1e6 / spread) if dof > 0 else base.sigma_c2c_uS
+    per_state, per_state_note = _c2c_per_state(first, dep.groupby("cycle").head(n), n, spread)
     values = {"n_switches": n, "n_linear_states": n - 4, "v_start_V": float(amp[0]), "v_stop_V": float(amp[-1]),
               "width_start_s": float(width[0]), "width_stop_s": float(width[-1]), **area,
               "step_uS": float(np.mean(steps_uS[2:-2])), "end_steps_uS": ends, "sigma_c2c_uS": sigma_uS,
+              "sigma_c2c_per_state_uS": per_state,
               "read_V": float(pulses.read_V.iloc[0])}
     if states:
         values["n_weight_states"] = int(states)
     notes = [f"{n} pulses per train: amplitudes {amp[0]:g}..{amp[-1]:g} V, widths {width[0]:g}..{width[-1]:g} s",
              f"Gmin {g_min:.2f} uS from the read after depression ({start * 1e6:.2f} uS), linear step "
              f"{values['step_uS']:.3f} uS, end steps {ends[0]:.2f} and {ends[1]:.2f} uS",
-             f"cycle-to-cycle sigma {sigma_uS:.2f} uS: the reads' spread about each pulse's mean over the cycles",
+             f"cycle-to-cycle sigma {sigma_uS:.2f} uS: the reads' spread about each pulse's mean over the cycles, over "
+             f"{spread:.4f} (the spread of a Gaussian of sigma 1 truncated at {base.c2c_truncate_sigma:g} sigma)",
+             per_state_note,
              _train_reads(values, base, mean, sigma_uS / np.sqrt(first.cycle.nunique()))]
     return values, notes
+
+
+def _truncated_std(t: float) -> float:
+    """The standard deviation of a Gaussian of sigma 1 truncated at +-``t``: what a read's spread is of the sigma."""
+    from scipy.stats import truncnorm
+
+    return float(truncnorm.std(-t, t))
+
+
+def _c2c_per_state(pot: pd.DataFrame, dep: pd.DataFrame, n: int, spread: float) -> tuple:
+    """(``sigma_c2c_per_state_uS``, the note): each read's deviation from its pulse's mean (per device and
+    phase) belongs to the state the pulse leaves (potentiation pulse p: p switches closed; depression
+    pulse p: n - p). Where every state has `MIN_OUTCOMES_PER_STATE` deviations and the Brown-Forsythe test
+    (scipy's Levene about the medians) finds their spreads unequal at `STATE_DEPENDENCE_P`, each state's
+    sigma is its own (RMS deviation with one degree of freedom per mean, over ``spread``, `_truncated_std`);
+    else the tuple is empty."""
+    from scipy.stats import levene
+
+    both = pd.concat([pot.assign(state=pot.pulse), dep.assign(state=n - dep.pulse)], ignore_index=True)
+    by = ["device", "phase", "pulse"] if "device" in both.columns else ["phase", "pulse"]
+    both["dev"] = both.conductance_S - both.groupby(by).conductance_S.transform("mean")
+    groups = [both.dev[both.state == k].to_numpy() for k in range(n + 1)]
+    sizes = [g.size for g in groups]
+    if min(sizes) < MIN_OUTCOMES_PER_STATE:
+        return (), (f"one cycle-to-cycle sigma for every state: the state dependence needs {MIN_OUTCOMES_PER_STATE} reads of "
+                    f"each state, the trains give {min(sizes)}")
+    p_value = float(levene(*groups, center="median").pvalue)
+    if p_value >= STATE_DEPENDENCE_P:
+        return (), f"one cycle-to-cycle sigma for every state (Brown-Forsythe p = {p_value:.2g} over the {n + 1} states)"
+    means = both.drop_duplicates(by).groupby("state").size()  # the means each state's deviations are about
+    sigma = tuple(float(np.sqrt(np.sum(g ** 2) / (g.size - means[k])) * 1e6 / spread) for k, g in enumerate(groups))
+    return sigma, (f"a cycle-to-cycle sigma per state (sigma_c2c_per_state_uS, {min(sigma):.3g}..{max(sigma):.3g} uS): "
+                   f"their spreads differ (Brown-Forsythe p = {p_value:.2g} over the {n + 1} states)")
 
 
 def _train_reads(values: dict, base, mean_S: np.ndarray, sem_uS: float) -> str:

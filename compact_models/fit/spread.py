@@ -80,13 +80,16 @@ def train_spread(pulses: pd.DataFrame, device) -> tuple:
     has risen by switch k's ON conductance, which `base.DeviceVariation` scales by exp(-N(0, sigma_ron))
     once per device: over the devices, the squared coefficient of variation of each device's mean rise
     at pulse k is exp(sigma_ron^2) - 1 plus that mean's own noise (the cycle-to-cycle sigma of the two
-    reads in bank conductance, over the device's cycles). The excess, averaged over the switches, gives
+    reads in bank conductance, each its state's, over the device's cycles). The excess, averaged over the switches, gives
     sigma_ron (0 where the noise covers the spread).
     """
+    from scipy.stats import truncnorm
+
     pot = _phase(pulses, SET_PHASES)
     n = device.n_switches
     bank = np.vectorize(device.switch_conductance_for_read_S)
-    sigma_S = device.sigma_c2c_uS * 1e-6
+    t = device.c2c_truncate_sigma
+    sigma_S = device.c2c_sigma_uS(np.arange(n + 1)) * 1e-6 * float(truncnorm.std(-t, t))  # each state's read spread
     starts = _phase(pulses, RESET_PHASES).groupby(["device", "cycle"]).conductance_S.last().groupby(level="device").median()
     rises, noise, per = [], [], []
     for name, own in pot.groupby("device", sort=False):
@@ -98,7 +101,7 @@ def train_spread(pulses: pd.DataFrame, device) -> tuple:
         rises.append(np.diff(bank(np.concatenate([np.full((len(reads), 1), start), reads], axis=1)), axis=1).mean(axis=0))
         h = 1e-3 * mean
         slope = (bank(mean + h) - bank(mean - h)) / (2 * h)
-        noise.append(sigma_S ** 2 * (slope[1:] ** 2 + slope[:-1] ** 2) / len(reads))
+        noise.append(((sigma_S[1:] * slope[1:]) ** 2 + (sigma_S[:-1] * slope[:-1]) ** 2) / len(reads))
         per.append({"device": name, "cycles": int(len(reads)), "mean_rise_S": float(rises[-1].mean())})
     rises, noise = np.array(rises), np.array(noise)
     typical = rises.mean(axis=0)

@@ -62,6 +62,29 @@ def test_a_file_device_is_its_values(tmp_path):
     assert by_state.write_error().per_state_nS == (1, 1, 1, 1, 2, 2, 2, 3)
 
 
+def test_a_pulse_train_device_with_a_cycle_to_cycle_sigma_per_state(tmp_path):
+    """The per-state sigma of a file serves every draw: the states a write reaches (codes 1..8 at their switch
+    counts), the reset spread (state 0) and the weight ladder (the linear states); 20 000 draws per state
+    give each spread within 4 % (3 standard errors of a sample deviation, 1.5 %, and the truncation at
+    3 sigma, 0.9866 of sigma, computed by scipy)."""
+    from scipy.stats import truncnorm
+
+    sigma = [5.0 + 2.0 * k for k in range(21)]
+    dev = resolve_device(str(_edited(tmp_path, name="hfoxsy", section="errors", key="sigma_c2c_per_state_uS", value=sigma)))
+    counts = dev.level_switch_counts
+    assert dev.write_error().per_state_nS == tuple(1e3 * sigma[k] for k in counts)
+    assert dev.reset_error().sigma_nS == 1e3 * sigma[0] and dev.reset_error().per_state_nS == ()
+    assert dev.ladder_write_error().per_state_nS == tuple(1e3 * sigma[k] for k in dev.linear_state_counts)
+    assert dev.write_error(500.0).per_state_nS == () and dev.write_error(500.0).sigma_nS == 500.0
+    states = np.repeat(np.arange(1, 9), 20000)
+    draws = dev.write_error().draw_nS(np.random.default_rng(0), states.size, states=states)
+    spread = [draws[states == s].std() for s in range(1, 9)]
+    expected = truncnorm.std(-3, 3) * 1e3 * np.asarray([sigma[k] for k in counts])
+    np.testing.assert_allclose(spread, expected, rtol=0.04)
+    with pytest.raises(ParameterError, match="needs the cells' states"):
+        dev.write_error().draw_nS(np.random.default_rng(0), 3)
+
+
 @pytest.mark.parametrize("edit, message", [
     (dict(drop="vt_step_V", section="switches"), r"\[switches\] vt_step_V is missing"),
     (dict(rename=("vt_step_V", "vt_step_mV"), section="switches"), r"unknown key 'vt_step_mV'; did you mean vt_step_V\?"),
@@ -79,6 +102,12 @@ def test_a_file_device_is_its_values(tmp_path):
      r"write_sigma_per_state_nS=\(1.0, 2.0\) must be empty or one sigma within 0..20 nS for each of the 8 states"),
     (dict(section="errors", key="write_sigma_per_state_nS", value="1 nS"), r"write_sigma_per_state_nS = '1 nS' must be a list"),
     (dict(section="states", key="g_levels_nS", value=[]), r"g_levels_nS = \[\] must be a non-empty list"),
+    (dict(name="hfoxsy", section="errors", key="sigma_c2c_per_state_uS", value=[20.0] * 20),
+     r"sigma_c2c_per_state_uS must be empty or 21 sigmas >= 0 uS \(the reset state and each of n_switches closed\)"),
+    (dict(name="hfoxsy", section="errors", key="sigma_c2c_per_state_uS", value=[20.0] * 20 + [-1.0]),
+     r"sigma_c2c_per_state_uS must be empty or 21 sigmas >= 0 uS"),
+    (dict(name="hfoxsy", section="errors", key="sigma_c2c_per_state_uS", value=[40.0] + [20.0] * 20),
+     r"sigma_c2c_per_state_uS\[0\]=40.0 must be at most the state's read / c2c_truncate_sigma \(33.49 uS\)"),
     (dict(section="switches", key="vt_table_V", value=[0.9, 0.95]), r"vt_table_V must be empty or 28 thresholds"),
     (dict(section="states", key="switch_reads_nS", value=[10.0, 20.0]), r"switch_reads_nS must be empty or 28 reads"),
     (dict(section="switches", key="reset_table_V", value=[-1.1, -1.2]), r"reset_table_V must be empty or 28 thresholds"),

@@ -76,6 +76,7 @@ def test_hfoxsy_pulse_trains_fit_back_within_their_noise():
     assert abs(d.sigma_c2c_uS - H.sigma_c2c_uS) < 0.11 * H.sigma_c2c_uS
     assert abs(d.g_min_uS - H.g_min_uS) < 4 * 23.7 / np.sqrt(20)
     assert d.switch_reads_uS == ()  # the linear step and end steps describe the built-in's curve
+    assert d.sigma_c2c_per_state_uS == ()  # one sigma in every state, as the built-in's
     for phase, stats in fit.report["agreement"].items():
         assert stats["rmse_of_range"] < RMSE_OF_RANGE, phase
 
@@ -98,6 +99,25 @@ def test_a_saturating_train_gets_a_read_per_switch():
     assert len(d.switch_reads_uS) == H.n_switches
     np.testing.assert_allclose(d.switch_reads_uS, reads, atol=TRAIN_MISS_SEM * H.sigma_c2c_uS / np.sqrt(20))
     np.testing.assert_allclose(d.read_curve_S()[1:] * 1e6, d.switch_reads_uS)
+    for phase, stats in fit.report["agreement"].items():
+        assert stats["rmse_of_range"] < RMSE_OF_RANGE, phase
+
+
+def test_a_state_dependent_cycle_to_cycle_noise_gets_a_sigma_per_state():
+    """A pulse-train device whose cycle-to-cycle sigma grows from 8 uS (reset) to 38 uS (every switch closed),
+    20 cycles in ngspice: the fit finds the spreads unequal and gives each state its own sigma, within 3
+    standard errors of a sample deviation, 3 / sqrt(2 dof): 19 degrees of freedom in the end states (one
+    phase), 38 in the others (both phases); the pooled sigma stays the reads' spread."""
+    H = HfOxSyParams()
+    sigma = 8.0 + 1.5 * np.arange(H.n_switches + 1)
+    truth = dataclasses.replace(H, name="growing-noise", sigma_c2c_per_state_uS=tuple(float(s) for s in sigma))
+    fit = fit_device(pulse_table(protocols.pulse_trains(truth, cycles=20, seed=3), truth), name="growing-fit")
+    fitted = np.asarray(fit.device.sigma_c2c_per_state_uS)
+    dof = np.full(sigma.size, 38.0)
+    dof[[0, -1]] = 19.0
+    assert fitted.size == sigma.size
+    assert np.all(np.abs(fitted / sigma - 1) < 3 / np.sqrt(2 * dof))
+    assert any("Brown-Forsythe" in note and "sigma per state" in note for note in fit.report["notes"])
     for phase, stats in fit.report["agreement"].items():
         assert stats["rmse_of_range"] < RMSE_OF_RANGE, phase
 
