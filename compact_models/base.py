@@ -9,6 +9,7 @@ with every switch controlled by the stack voltage V(TE, BE).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -82,9 +83,9 @@ class SwitchCell:
     def thresholds_V(self, params) -> tuple:
         """(set, reset) thresholds of every switch, V, with this cell's offsets."""
         self.check_for(params)
-        vt = np.asarray(params.switch_vt_V, dtype=float)
-        if self.vt_offset_V is not None:
-            vt = vt + np.asarray(self.vt_offset_V)
+        if self.vt_offset_V is None:
+            return params.switch_thresholds_V
+        vt = np.asarray(params.switch_vt_V, dtype=float) + np.asarray(self.vt_offset_V)
         vh = np.asarray(params.switch_vh_V, dtype=float)
         return vt + vh, vt - vh
 
@@ -97,15 +98,21 @@ class SwitchDeviceMixin:
     threshold_digits = 6
     """Significant digits of VT and VH in the ``.model`` lines."""
 
-    @property
+    @functools.cached_property
     def switch_vt_V(self) -> np.ndarray:
         """Each switch's ngspice VT, V: the device's thresholds VT."""
-        return np.asarray(self.vt_V, dtype=float)
+        return read_only(np.array(self.vt_V, dtype=float))
 
-    @property
+    @functools.cached_property
     def switch_vh_V(self) -> np.ndarray:
         """Each switch's ngspice VH, V: the device's one hysteresis voltage."""
-        return np.full(self.n_switches, float(self.vh_V))
+        return read_only(np.full(self.n_switches, float(self.vh_V)))
+
+    @functools.cached_property
+    def switch_thresholds_V(self) -> tuple:
+        """(set, reset) thresholds of every switch, V: VT + VH and VT - VH of ngspice's switches."""
+        vt, vh = np.asarray(self.switch_vt_V, dtype=float), np.asarray(self.switch_vh_V, dtype=float)
+        return read_only(vt + vh), read_only(vt - vh)
 
     @property
     def set_threshold_V(self) -> np.ndarray:

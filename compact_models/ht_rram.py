@@ -281,15 +281,15 @@ class HTRRAMParams(SwitchDeviceMixin):
         x = 1.0 - np.arange(self.n_switches) / max(self.n_switches - 1, 1)
         return self.reset_top_V - self.reset_bunch_V * x**2
 
-    @property
+    @functools.cached_property
     def switch_vt_V(self) -> np.ndarray:
         """ngspice VT of each switch: the middle of its set and reset thresholds, V."""
-        return (self.vt_V + self.vh_V + self.reset_threshold_V) / 2
+        return read_only((self.vt_V + self.vh_V + self.reset_threshold_V) / 2)
 
-    @property
+    @functools.cached_property
     def switch_vh_V(self) -> np.ndarray:
         """ngspice VH of each switch: half the span of its set and reset thresholds, V."""
-        return (self.vt_V + self.vh_V - self.reset_threshold_V) / 2
+        return read_only((self.vt_V + self.vh_V - self.reset_threshold_V) / 2)
 
 
 
