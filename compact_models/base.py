@@ -65,12 +65,20 @@ class SwitchCell:
     def switch_conductance_S(self, params, which=None) -> float:
         """Conductance of the closed switches (plus the leakage of the open ones), S.
 
-        ``which`` limits the sum to those switches (0-based indices); None takes all.
+        ``which`` limits the sum to those switches (0-based indices); None takes all. Kept per cell for
+        the last device asked, since every netlist of an array asks again for each of its cells.
         """
+        key = None if which is None else tuple(which)
+        kept = self.__dict__.setdefault("_conductance_S", {})
+        hit = kept.get(key)
+        if hit is not None and hit[0] is params:
+            return hit[1]
         g = np.full(params.n_switches, 1.0 / params.roff_ohm)
         closed = list(self.closed)
         g[closed] = self.on_conductances_S(params)[closed]
-        return float(g.sum() if which is None else g[list(which)].sum())
+        value = float(g.sum() if which is None else g[list(which)].sum())
+        kept[key] = (params, value)
+        return value
 
     def on_conductances_S(self, params) -> np.ndarray:
         """Each switch's conductance when closed, with this cell's RON factors and write scale, S."""
@@ -170,9 +178,15 @@ class SwitchDeviceMixin:
         Its two capacitors are left out: at the microvolts of a quiet line they carry C dV/dt, about
         1e-16 F x 1e-6 V / 1e-6 s = 1e-16 A, a billionth of the array's read currents.
         """
+        g0_switching, g0_insulator = self.zero_bias_conductances_S
+        g_ab = cell.switch_conductance_S(self) + cell.area_scale * g0_switching
+        return 2 * max(self.rc_ohm, 1e-3) + 1.0 / g_ab + 1.0 / g0_insulator
+
+    @functools.cached_property
+    def zero_bias_conductances_S(self) -> tuple:
+        """(switching area, insulator area) conductances at zero bias, S."""
         switching, insulator = self.area_laws()
-        g_ab = cell.switch_conductance_S(self) + cell.area_scale * float(switching.conductance_S(0.0))
-        return 2 * max(self.rc_ohm, 1e-3) + 1.0 / g_ab + 1.0 / float(insulator.conductance_S(0.0))
+        return float(switching.conductance_S(0.0)), float(insulator.conductance_S(0.0))
 
     def static_cell_lines(self, cell: SwitchCell, name: str, te: str, be: str) -> list:
         """The cell in the read regime: its switch bank frozen into one linear conductance.
