@@ -78,14 +78,35 @@ def log_mean_integral(p: np.ndarray, t: np.ndarray) -> np.ndarray:
     few points per pulse a write transient needs for its switch states, overestimates the energy by
     about a quarter. Intervals where the power changes sign or is zero fall back to the trapezoid.
     """
+    return (_log_means(p) * _intervals(t, p)).sum(axis=0)
+
+
+def _intervals(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return np.diff(t).reshape((-1,) + (1,) * (p.ndim - 1))
+
+
+def _log_means(p: np.ndarray) -> np.ndarray:
+    """Each interval's mean power of `log_mean_integral`: the logarithmic mean, or the trapezoid's."""
     p0, p1 = p[:-1], p[1:]
-    dt = np.diff(t).reshape((-1,) + (1,) * (p.ndim - 1))
     trap = 0.5 * (p0 + p1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = p1 / p0
         lm = (p1 - p0) / np.log(ratio)
     ok = (p0 * p1 > 0) & (np.abs(ratio - 1) > 1e-6)
-    return (np.where(ok, lm, trap) * dt).sum(axis=0)
+    return np.where(ok, lm, trap)
+
+
+def split_log_mean_integral(p: np.ndarray, selected: np.ndarray, t: np.ndarray) -> tuple:
+    """`log_mean_integral` of ``p`` where ``selected`` and of ``p`` elsewhere (each 0 at the other points), from
+    one pass: an interval inside one part has the whole interval's mean, one that enters or leaves a part
+    the trapezoid of that part's end (the other end is 0)."""
+    means = _log_means(p)
+    s0, s1 = selected[:-1], selected[1:]
+    half0, half1 = 0.5 * p[:-1], 0.5 * p[1:]
+    on = np.where(s0 & s1, means, np.where(s0, half0, np.where(s1, half1, 0.0)))
+    off = np.where(~s0 & ~s1, means, np.where(~s0, half0, np.where(~s1, half1, 0.0)))
+    dt = _intervals(t, p)
+    return (on * dt).sum(axis=0), (off * dt).sum(axis=0)
 
 
 def write_energy(res, phase, xbar: CrossbarParams) -> dict:
@@ -105,9 +126,10 @@ def write_energy(res, phase, xbar: CrossbarParams) -> dict:
     peak = nominal.max(axis=(1, 2), keepdims=True)
     selected = (nominal >= SELECTED_FRACTION * peak) & (peak > 0)
     p_wl, p_bl = source_power_W(res, xbar)
+    selected_J, half_selected_J = split_log_mean_integral(p, selected, t)
     return {
-        "selected_J": log_mean_integral(np.where(selected, p, 0.0), t),
-        "half_selected_J": log_mean_integral(np.where(selected, 0.0, p), t),
+        "selected_J": selected_J,
+        "half_selected_J": half_selected_J,
         "lines_J": float(log_mean_integral(line_loss_W(res, xbar, nodes), t)),
         "sources_J": float(log_mean_integral(p_wl.sum(axis=1) + p_bl, t)),
     }
