@@ -21,7 +21,8 @@ Circuit, per cell::
   80.520 uS), then two small end steps. The ON resistances are solved through the series
   Rc + Ri so that this curve is what a read sees (`switch_ron_ohm`).
 * Cycle-to-cycle noise: every programming pulse draws a fresh Gaussian deviation (sigma
-  23.7 uS, truncated at 3 sigma) of the cell's parallel conductance, applied in the transient by a
+  23.7 uS, truncated at 3 sigma; a measured device may give each state its own,
+  `sigma_c2c_per_state_uS`) of the cell's parallel conductance, applied in the transient by a
   B-source whose gain follows a PWL control voltage (`noise_lines`).
 """
 from __future__ import annotations
