@@ -101,12 +101,14 @@ def split_log_mean_integral(p: np.ndarray, selected: np.ndarray, t: np.ndarray) 
     one pass: an interval inside one part has the whole interval's mean, one that enters or leaves a part
     the trapezoid of that part's end (the other end is 0)."""
     means = _log_means(p)
-    s0, s1 = selected[:-1], selected[1:]
     half0, half1 = 0.5 * p[:-1], 0.5 * p[1:]
-    on = np.where(s0 & s1, means, np.where(s0, half0, np.where(s1, half1, 0.0)))
-    off = np.where(~s0 & ~s1, means, np.where(~s0, half0, np.where(~s1, half1, 0.0)))
     dt = _intervals(t, p)
-    return (on * dt).sum(axis=0), (off * dt).sum(axis=0)
+
+    def part(mask):
+        m0, m1 = mask[:-1], mask[1:]
+        return (np.where(m0 & m1, means, np.where(m0, half0, np.where(m1, half1, 0.0))) * dt).sum(axis=0)
+
+    return part(selected), part(~selected)
 
 
 def write_energy(res, phase, xbar: CrossbarParams) -> dict:

@@ -12,6 +12,22 @@ import numpy as np
 from compact_models.errors import ParameterError
 
 
+def truncated_std(t: float) -> float:
+    """The standard deviation of a Gaussian of sigma 1 truncated at +-``t``: what the spread of the draws is of
+    their sigma."""
+    from scipy.stats import truncnorm
+
+    return float(truncnorm.std(-t, t))
+
+
+def state_sigmas(per_state: tuple, states, size, what: str) -> np.ndarray:
+    """The sigmas ``per_state`` (states 1..N) of cells in ``states``, shaped ``size`` (None: as ``states``)."""
+    if states is None:
+        raise ParameterError(f"this {what} depends on the state: draw_nS needs the cells' states")
+    sigma = np.asarray(per_state, dtype=float)[np.asarray(states, dtype=int) - 1]
+    return sigma if size is None else sigma.reshape(size)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProgrammingError:
     """Write error of paper 001: an independent Gaussian added to a cell's conductance at every write.
@@ -41,9 +57,7 @@ class ProgrammingError:
         from scipy.stats import truncnorm
 
         if self.per_state_nS:
-            if states is None:
-                raise ParameterError("this write error depends on the state: draw_nS needs the cells' states")
-            sigma = np.asarray(self.per_state_nS, dtype=float)[np.asarray(states, dtype=int) - 1].reshape(size)
+            sigma = state_sigmas(self.per_state_nS, states, size, "write error")
             out = np.zeros(np.shape(sigma))
             live = sigma > 0
             t = self.truncate_nS / sigma[live]
@@ -78,10 +92,7 @@ class CycleToCycleError:
 
         t = self.truncate_sigma
         if self.per_state_nS:
-            if states is None:
-                raise ParameterError("this cycle-to-cycle error depends on the state: draw_nS needs the cells' states")
-            sigma = np.asarray(self.per_state_nS, dtype=float)[np.asarray(states, dtype=int) - 1]
-            sigma = sigma if size is None else sigma.reshape(size)
+            sigma = state_sigmas(self.per_state_nS, states, size, "cycle-to-cycle error")
             return sigma * truncnorm.rvs(-t, t, size=sigma.shape, random_state=rng)
         if self.sigma_nS == 0:
             return np.zeros(size) if size is not None else 0.0

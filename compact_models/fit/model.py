@@ -22,6 +22,7 @@ from compact_models.fit.tables import (
     check_verify,
 )
 from compact_models.hfoxsy import read_table_changes
+from compact_models.write_error import truncated_std
 
 MIN_OUTCOMES_PER_STATE = 20
 """Verify outcomes each state needs before it may get a sigma of its own (fewer: one pooled sigma)."""
@@ -259,7 +260,7 @@ def _fit_trains(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     by = ["device", "pulse"] if "device" in first.columns else ["pulse"]  # each device about its own mean read
     resid = first.conductance_S.to_numpy() - first.groupby(by).conductance_S.transform("mean").to_numpy()
     dof = resid.size - first.groupby(by).ngroups
-    spread = _truncated_std(base.c2c_truncate_sigma)
+    spread = truncated_std(base.c2c_truncate_sigma)
     sigma_uS = float(np.sqrt(np.sum(resid ** 2) / dof) * 1e6 / spread) if dof > 0 else base.sigma_c2c_uS
     per_state, per_state_note = _c2c_per_state(first, dep.groupby("cycle").head(n), n, spread)
     values = {"n_switches": n, "n_linear_states": n - 4, "v_start_V": float(amp[0]), "v_stop_V": float(amp[-1]),
@@ -279,32 +280,22 @@ def _fit_trains(pulses: pd.DataFrame, base, states: int | None) -> tuple:
     return values, notes
 
 
-def _truncated_std(t: float) -> float:
-    """The standard deviation of a Gaussian of sigma 1 truncated at +-``t``: what a read's spread is of the sigma."""
-    from scipy.stats import truncnorm
-
-    return float(truncnorm.std(-t, t))
-
-
 def _c2c_per_state(pot: pd.DataFrame, dep: pd.DataFrame, n: int, spread: float) -> tuple:
     """(``sigma_c2c_per_state_uS``, the note): each read's deviation from its pulse's mean (per device and
     phase) belongs to the state the pulse leaves (potentiation pulse p: p switches closed; depression
     pulse p: n - p). Where every state has `MIN_OUTCOMES_PER_STATE` deviations and the Brown-Forsythe test
     (scipy's Levene about the medians) finds their spreads unequal at `STATE_DEPENDENCE_P`, each state's
-    sigma is its own (RMS deviation with one degree of freedom per mean, over ``spread``, `_truncated_std`);
+    sigma is its own (RMS deviation with one degree of freedom per mean, over ``spread``, `truncated_std`);
     else the tuple is empty."""
-    from scipy.stats import levene
-
     both = pd.concat([pot.assign(state=pot.pulse), dep.assign(state=n - dep.pulse)], ignore_index=True)
     by = ["device", "phase", "pulse"] if "device" in both.columns else ["phase", "pulse"]
     both["dev"] = both.conductance_S - both.groupby(by).conductance_S.transform("mean")
     groups = [both.dev[both.state == k].to_numpy() for k in range(n + 1)]
-    sizes = [g.size for g in groups]
-    if min(sizes) < MIN_OUTCOMES_PER_STATE:
+    p_value, enough, by_state = _spreads_differ(groups)
+    if not enough:
         return (), (f"one cycle-to-cycle sigma for every state: the state dependence needs {MIN_OUTCOMES_PER_STATE} reads of "
-                    f"each state, the trains give {min(sizes)}")
-    p_value = float(levene(*groups, center="median").pvalue)
-    if p_value >= STATE_DEPENDENCE_P:
+                    f"each state, the trains give {min(g.size for g in groups)}")
+    if not by_state:
         return (), f"one cycle-to-cycle sigma for every state (Brown-Forsythe p = {p_value:.2g} over the {n + 1} states)"
     means = both.drop_duplicates(by).groupby("state").size()  # the means each state's deviations are about
     sigma = tuple(float(np.sqrt(np.sum(g ** 2) / (g.size - means[k])) * 1e6 / spread) for k, g in enumerate(groups))
@@ -397,6 +388,16 @@ def state_errors(device, pulses: pd.DataFrame, model: str) -> list:
     return rows
 
 
+def _spreads_differ(groups: list) -> tuple:
+    """(Brown-Forsythe p, whether every group has `MIN_OUTCOMES_PER_STATE` values, whether both hold and p <
+    `STATE_DEPENDENCE_P`) for the deviations of each state: the rule a sigma per state needs."""
+    from scipy.stats import levene
+
+    p_value = float(levene(*groups, center="median").pvalue) if len(groups) > 1 else 1.0
+    enough = min(g.size for g in groups) >= MIN_OUTCOMES_PER_STATE
+    return p_value, enough, enough and p_value < STATE_DEPENDENCE_P
+
+
 def write_errors(device, verify: pd.DataFrame) -> tuple:
     """(HT-RRAM's write-error parameters, the per-state report) from program-and-verify outcomes: each
     outcome's error is its final read against its state's conductance in the device; the sigma is
@@ -404,8 +405,6 @@ def write_errors(device, verify: pd.DataFrame) -> tuple:
     has `MIN_OUTCOMES_PER_STATE` outcomes and the Brown-Forsythe test (scipy's Levene about the
     medians) finds their spreads unequal at `STATE_DEPENDENCE_P`, each state's RMS error becomes its
     own sigma (``write_sigma_per_state_nS``); else that stays empty."""
-    from scipy.stats import levene
-
     levels = np.asarray(device.g_levels_nS)
     if verify.target.max() > levels.size:
         raise InputFileError(f"verify table: target {int(verify.target.max())} is beyond the fitted device's {levels.size} states")
@@ -414,9 +413,8 @@ def write_errors(device, verify: pd.DataFrame) -> tuple:
     rms = err_nS.groupby(verify.target).apply(lambda e: float(np.sqrt(np.mean(e ** 2))))
     sigma = float(np.sqrt(np.mean(err_nS ** 2)))
     groups = [err_nS[verify.target == k].to_numpy() for k in per.index]
-    every = len(per) == levels.size and int(per["size"].min()) >= MIN_OUTCOMES_PER_STATE
-    p_value = float(levene(*groups, center="median").pvalue) if len(groups) > 1 else 1.0
-    by_state = every and p_value < STATE_DEPENDENCE_P
+    p_value, enough, by_state = _spreads_differ(groups)
+    by_state = by_state and len(per) == levels.size
     values = {"write_sigma_nS": sigma, "write_truncate_nS": float(max(np.abs(err_nS).max(), 1e-3)),
               "write_sigma_per_state_nS": tuple(float(rms[k]) for k in range(1, levels.size + 1)) if by_state else ()}
     report = {"n_outcomes": int(len(verify)), "sigma_nS": sigma, "max_abs_error_nS": float(np.abs(err_nS).max()),

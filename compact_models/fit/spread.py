@@ -6,6 +6,7 @@ import pandas as pd
 
 from compact_models.errors import InputFileError
 from compact_models.fit.tables import RESET_PHASES, SET_PHASES, _phase, _rise_floor, _rises, _step_middles
+from compact_models.write_error import truncated_std
 
 MIN_DEVICES = 3
 """Devices a table needs before their device-to-device spread is fitted."""
@@ -83,13 +84,10 @@ def train_spread(pulses: pd.DataFrame, device) -> tuple:
     reads in bank conductance, each its state's, over the device's cycles). The excess, averaged over the switches, gives
     sigma_ron (0 where the noise covers the spread).
     """
-    from scipy.stats import truncnorm
-
     pot = _phase(pulses, SET_PHASES)
     n = device.n_switches
     bank = np.vectorize(device.switch_conductance_for_read_S)
-    t = device.c2c_truncate_sigma
-    sigma_S = device.c2c_sigma_uS(np.arange(n + 1)) * 1e-6 * float(truncnorm.std(-t, t))  # each state's read spread
+    sigma_S = device.c2c_sigma_uS(np.arange(n + 1)) * 1e-6 * truncated_std(device.c2c_truncate_sigma)  # each state's read spread
     starts = _phase(pulses, RESET_PHASES).groupby(["device", "cycle"]).conductance_S.last().groupby(level="device").median()
     rises, noise, per = [], [], []
     for name, own in pot.groupby("device", sort=False):
