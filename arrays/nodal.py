@@ -17,7 +17,11 @@ Kirchhoff's laws are solved in two nested parts, both to far below ngspice's tol
   a batch at once. When the lines barely load the cells (the largest line drop with every cell at
   its read current per volt below 0.05 V, as for HT-RRAM's nS cells), the lines' part is solved in
   closed form instead: each line is a chain fed from one end, so its node voltages are cumulative sums
-  of the cell currents, and the cell voltages follow by a fixed-point iteration.
+  of the cell currents, and the cell voltages follow by a fixed-point iteration. Cells at 0 V in
+  every read of a batch (a write's unselected rows and columns, an inference's silent wordlines) sit
+  at the microvolts of the line drops: they run on their zero-bias conductance where their laws'
+  `zero_bias_deviation` bounds the change this makes below the solve's tolerance, and only the
+  others run their laws.
 
 Reads that repeat (an SNN's time steps share few distinct spike patterns) are solved once.
 ngspice stays the reference: the tests compare the two on the same arrays.
@@ -192,18 +196,58 @@ class NodalArray:
         if self._lu is not None:
             return self._solve_sparse(wl_V, bl_V, tol_V, max_iter)
         applied = wl_V[:, :, None] - bl_V[:, None, :]
-        # One Newton step inside the cells per update of the lines: both converge together.
+        live = np.any(applied != 0, axis=0).ravel()
+        if np.any(self.device.zero_bias_deviation(1.0)) and not live.all():
+            solved = self._solve_lines(wl_V, bl_V, applied, tol_V, max_iter, np.flatnonzero(live))
+            if solved is not None:
+                return solved
+        return self._solve_lines(wl_V, bl_V, applied, tol_V, max_iter, None)
+
+    def _solve_lines(self, wl_V, bl_V, applied, tol_V, max_iter, live):
+        """The closed-form lines' solve: one Newton step inside the cells per update of the lines, both
+        converging together.
+
+        With ``live`` (flat indices), only those cells run their laws; the others, at 0 V in every
+        read of the batch, sit at the microvolts of the line drops and run on their zero-bias
+        conductance. That is kept only if it moves no node by more than ``tol_V`` (the cells' current
+        errors, bounded by `zero_bias_deviation`, times the largest transfer resistance); else None.
+        """
+        batch, (m, n) = len(applied), self.xbar.shape
+        if live is None:
+            live = np.arange(m * n)
+            g0 = np.zeros(m * n)
+        else:
+            g0 = 1.0 / self._zero_bias_ohm().ravel()
+        g_sw, area = self.g_sw.ravel()[live], self.area_scale.ravel()[live]
         v = applied.copy()
-        split = self._guess(applied)
+        split = self._guess(applied.reshape(batch, -1)[:, live], live)
         steps = max_iter + CELL_NEWTON_STEPS
         for _ in range(steps):
-            current, split, step, _ = self._cell_step(v, split)
+            flat = v.reshape(batch, -1)
+            current = flat * g0
+            current[:, live], split, step, _ = self._cell_step(flat[:, live], split, g_sw, area)
+            current = current.reshape(batch, m, n)
             wl, bl = self._line_offsets(current)
             dv = v - applied - (wl - bl)
             v = v - dv
             if max(step, float(np.max(np.abs(dv)))) < tol_V:
-                return wl_V[:, :, None] + wl, bl_V[:, None, :] + bl, current
-        raise self._diverged(steps, dv)
+                break
+        else:
+            raise self._diverged(steps, dv)
+        if len(live) < m * n:
+            quiet = np.ones(m * n, dtype=bool)
+            quiet[live] = False
+            vq = v.reshape(batch, -1)[:, quiet]
+            shift_A = np.abs(vq * g0[quiet]) * self.device.zero_bias_deviation(np.abs(vq).max(axis=0))
+            if shift_A.sum(axis=1).max(initial=0.0) * max(self._wl_ohm.max(), self._bl_ohm.max()) > tol_V:
+                return None
+        return wl_V[:, :, None] + wl, bl_V[:, None, :] + bl, current
+
+    def _zero_bias_ohm(self) -> np.ndarray:
+        """Every cell's resistance at zero bias, ohm (rows x cols): contacts, switch bank || switching area, insulator area."""
+        zero = np.zeros(self.g_sw.shape)
+        g_ab = self.g_sw + self.area_scale * self._switching.conductance_S(zero)
+        return self.rc2 + 1.0 / g_ab + 1.0 / self._insulator.conductance_S(zero)
 
     def _solve_sparse(self, wl_V, bl_V, tol_V, max_iter):
         """Chord Newton on the full nodal system, its Jacobian at the read factorised once (scipy.sparse).
@@ -251,18 +295,20 @@ class NodalArray:
             if changed.size:
                 other._table = self._table.copy()
                 rows, cols = np.unravel_index(changed, self.g_sw.shape)
-                other._table[:, :, rows, cols] = other._table_split(self._table_top_V, rows, cols)
+                other._table[:, :, rows, cols] = other._table_split(self._table_top_V, rows, cols,
+                                                                    start=self._table[:, :, rows, cols])
         return other
 
-    def _guess(self, v: np.ndarray) -> np.ndarray:
+    def _guess(self, v: np.ndarray, cells=None) -> np.ndarray:
         """Internal voltages (2 x batch x rows x cols) for Newton to start from at stack voltages ``v``:
-        each cell's solution interpolated in its table (`GUESS_STEPS_PER_READ`; the laws are odd)."""
+        each cell's solution interpolated in its table (`GUESS_STEPS_PER_READ`; the laws are odd).
+        With ``cells`` (flat indices), ``v`` is batch x those cells, and so is the guess."""
         top = float(np.max(np.abs(v), initial=0.0))
         dv = self._guess_step_V
-        rows, cols = np.indices(self.g_sw.shape)
         if self._table is None or top > self._table_top_V:
             self._table_top_V = dv * (np.ceil(1.25 * max(top, abs(float(self.device.read_V))) / dv) + 1)
-            self._table = self._table_split(self._table_top_V, rows, cols)
+            self._table = self._table_split(self._table_top_V, *np.indices(self.g_sw.shape))
+        rows, cols = np.indices(self.g_sw.shape) if cells is None else np.unravel_index(cells, self.g_sw.shape)
         x = np.abs(v) / dv
         k = np.minimum(x.astype(int), self._table.shape[1] - 2)
         f = x - k
@@ -274,13 +320,16 @@ class NodalArray:
         """The guess table's spacing, V: the read voltage over `GUESS_STEPS_PER_READ`."""
         return abs(float(self.device.read_V)) / GUESS_STEPS_PER_READ
 
-    def _table_split(self, top_V: float, rows, cols) -> np.ndarray:
-        """The internal voltages of cells (``rows``, ``cols``) on the guess grid 0..``top_V``: 2 x points x cells."""
+    def _table_split(self, top_V: float, rows, cols, start=None) -> np.ndarray:
+        """The internal voltages of cells (``rows``, ``cols``) on the guess grid 0..``top_V``: 2 x points x cells.
+
+        Newton starts from ``start`` (the same shape: the cells' table before their switches moved), else
+        from each cell's split at the read."""
         dv = self._guess_step_V
         grid = (dv * np.arange(int(round(top_V / dv)) + 1)).reshape((-1,) + (1,) * np.ndim(rows))
         v = grid * np.ones(np.shape(rows))
         g_sw, area = self.g_sw[rows, cols], self.area_scale[rows, cols]
-        split = self._split[:, rows, cols][:, None] * v[None]
+        split = self._split[:, rows, cols][:, None] * v[None] if start is None else start
         for _ in range(CELL_NEWTON_STEPS):
             _, split, step, _ = self._cell_step(v, split, g_sw, area)
             if step < 1e-13:

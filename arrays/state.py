@@ -9,6 +9,7 @@ switching-area law.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -54,13 +55,14 @@ def apply_programming_error(state: ArrayState, cells, error, rng: np.random.Gene
     ceiling = dev.max_read_conductance_S - CEILING_MARGIN_S
     capped = 0
     cells = list(cells)
+    read = _read_conductances(dev)
     draws = np.atleast_1d(error.draw_nS(rng, size=len(cells), states=states)) * 1e-9  # the same stream as one draw per cell
     for (i, j), draw in zip(cells, draws):
         cell = replace(state.cells[i][j], g_scale=1.0)
         if not cell.closed:
             state.cells[i][j] = cell
             continue
-        nominal = dev.read_conductance_of(cell)
+        nominal = read(cell)
         drawn = nominal + draw
         # Closed switches cannot read below the reset state: a draw beyond keeps 5 % of their share.
         floor = dev.hrs_conductance_S + 0.05 * (nominal - dev.hrs_conductance_S)
@@ -75,12 +77,19 @@ def apply_reset_spread(state: ArrayState, cells, error, rng: np.random.Generator
     """Draw the read deviation of each reset cell in ``cells`` from ``error`` and realise it in the cell."""
     dev = state.device
     cells = list(cells)
+    read = _read_conductances(dev)
     draws = np.atleast_1d(error.draw_nS(rng, size=len(cells))) * 1e-9
     for (i, j), draw in zip(cells, draws):
         cell = replace(state.cells[i][j], area_scale=1.0)
         if draw != 0.0:
-            cell = replace(cell, area_scale=area_scale_for_read(dev, cell, dev.read_conductance_of(cell) + draw))
+            cell = replace(cell, area_scale=area_scale_for_read(dev, cell, read(cell) + draw))
         state.cells[i][j] = cell
+
+
+def _read_conductances(device):
+    """``device.read_conductance_of``, solved once per distinct cell state (the written cells of one
+    level, or the reset cells, share theirs)."""
+    return functools.lru_cache(maxsize=None)(device.read_conductance_of)
 
 
 def ideal_cells(device, targets: np.ndarray) -> list:

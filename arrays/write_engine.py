@@ -53,9 +53,11 @@ class _Switches:
         return np.where(v > self.v_on, True, np.where(v < self.v_off, False, closed))
 
     def moves(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Per point of ``v`` (points x rows x cols), whether any switch would change from ``closed``."""
-        v = v[..., None]
-        return ((v > self.v_on) & ~closed | (v < self.v_off) & closed).any(axis=(1, 2, 3))
+        """Per point of ``v`` (points x rows x cols), whether any switch would change from ``closed``: a
+        cell above the lowest threshold of its open switches or below the highest of its closed ones."""
+        lowest_on = np.where(closed, np.inf, self.v_on).min(axis=-1)
+        highest_off = np.where(closed, self.v_off, -np.inf).max(axis=-1)
+        return ((v > lowest_on) | (v < highest_off)).any(axis=(1, 2))
 
 
 def sample_times_s(phase, max_step_s: float) -> np.ndarray:

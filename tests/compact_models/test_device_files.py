@@ -194,7 +194,7 @@ def test_file_devices_run_in_ngspice_and_their_values_count(tmp_path):
     assert summary["device"] == "my-device"
     res = _run("arrays.netlist", "--device", str(path), "--out", str(tmp_path / "n.cir"), cwd=ROOT)
     assert res.returncode == 0, res.stderr
-    assert "Rc0_0t w0_0 c0_0_a 40" in (tmp_path / "n.cir").read_text()
+    assert "Rc0_0t w0_0 c0_0_a 80" in (tmp_path / "n.cir").read_text()  # both 40 ohm contacts in one resistor
     assert np.isfinite(summary.get("max_step_ratio", 1.0))
 
 

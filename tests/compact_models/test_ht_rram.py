@@ -133,7 +133,8 @@ def test_programming_error_and_variation_ranges_are_checked():
 
 
 def test_subcircuit_text_matches_golden():
-    """Golden-text netlist check, line by line (regenerate deliberately with the snippet in the file)."""
+    """Golden-text netlist check, line by line. Regenerate deliberately, after a change to the cell's netlist:
+    ``(GOLDEN / "htrram_subckt.cir").write_text(P.subcircuit_text())``."""
     golden = (GOLDEN / "htrram_subckt.cir").read_text().splitlines()
     text = P.subcircuit_text().splitlines()
     assert len(text) == len(golden)
