@@ -182,10 +182,13 @@ class NodalArray:
         vw, vb, current = self.solve_nodes(wl_V, bl_V, tol_V, max_iter)
         return vw - vb, current
 
-    def solve_nodes(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None, tol_V: float = 1e-13, max_iter: int = 60):
+    def solve_nodes(self, wl_V: np.ndarray, bl_V: np.ndarray | None = None, tol_V: float = 1e-13, max_iter: int = 60,
+                    g_switch_S: np.ndarray | None = None):
         """(wordline node, bitline node, cell current) at every cell, V, V and A; batch x rows x cols.
 
         ``bl_V`` is one bitline vector (cols) for every read, or one per read (batch x cols).
+        ``g_switch_S`` (batch x rows x cols) gives every read switch conductances of its own (a write's
+        points, each in its switch states); only where the lines are solved in closed form (`closed_form`).
         """
         m, n = self.xbar.shape
         wl_V = np.atleast_2d(np.asarray(wl_V, dtype=float))
@@ -193,17 +196,26 @@ class NodalArray:
         if wl_V.shape[1] != m or bl_V.shape[-1] != n or bl_V.ndim > 2:
             raise ParameterError(f"{wl_V.shape[1]} wordline and {bl_V.shape[-1]} bitline voltages for a {m} x {n} array")
         bl_V = np.broadcast_to(bl_V, (len(wl_V), n))
+        if g_switch_S is not None and (not self.closed_form or np.shape(g_switch_S) != (len(wl_V), m, n)):
+            raise ParameterError("per-read switch conductances need the closed-form lines and one rows x cols "
+                                 "array per read")
         if self._lu is not None:
             return self._solve_sparse(wl_V, bl_V, tol_V, max_iter)
+        g_sw = self.g_sw[None] if g_switch_S is None else np.asarray(g_switch_S, dtype=float)
         applied = wl_V[:, :, None] - bl_V[:, None, :]
         live = np.any(applied != 0, axis=0).ravel()
         if np.any(self.device.zero_bias_deviation(1.0)) and not live.all():
-            solved = self._solve_lines(wl_V, bl_V, applied, tol_V, max_iter, np.flatnonzero(live))
+            solved = self._solve_lines(wl_V, bl_V, applied, g_sw, tol_V, max_iter, np.flatnonzero(live))
             if solved is not None:
                 return solved
-        return self._solve_lines(wl_V, bl_V, applied, tol_V, max_iter, None)
+        return self._solve_lines(wl_V, bl_V, applied, g_sw, tol_V, max_iter, None)
 
-    def _solve_lines(self, wl_V, bl_V, applied, tol_V, max_iter, live):
+    @property
+    def closed_form(self) -> bool:
+        """Whether the lines are solved in closed form (`WEAK_COUPLING`), not by the sparse chord iteration."""
+        return self._lu is None
+
+    def _solve_lines(self, wl_V, bl_V, applied, g_switch, tol_V, max_iter, live):
         """The closed-form lines' solve: one Newton step inside the cells per update of the lines, both
         converging together.
 
@@ -213,12 +225,13 @@ class NodalArray:
         errors, bounded by `zero_bias_deviation`, times the largest transfer resistance); else None.
         """
         batch, (m, n) = len(applied), self.xbar.shape
+        per_read = g_switch.reshape(len(g_switch), -1)
         if live is None:
             live = np.arange(m * n)
-            g0 = np.zeros(m * n)
+            g0 = np.zeros((1, m * n))
         else:
-            g0 = 1.0 / self._zero_bias_ohm().ravel()
-        g_sw, area = self.g_sw.ravel()[live], self.area_scale.ravel()[live]
+            g0 = 1.0 / self._zero_bias_ohm(g_switch).reshape(len(g_switch), -1)
+        g_sw, area = per_read[:, live], self.area_scale.ravel()[live]
         v = applied.copy()
         split = self._guess(applied.reshape(batch, -1)[:, live], live)
         steps = max_iter + CELL_NEWTON_STEPS
@@ -238,15 +251,16 @@ class NodalArray:
             quiet = np.ones(m * n, dtype=bool)
             quiet[live] = False
             vq = v.reshape(batch, -1)[:, quiet]
-            shift_A = np.abs(vq * g0[quiet]) * self.device.zero_bias_deviation(np.abs(vq).max(axis=0))
+            shift_A = np.abs(vq * g0[:, quiet]) * self.device.zero_bias_deviation(np.abs(vq).max(axis=0))
             if shift_A.sum(axis=1).max(initial=0.0) * max(self._wl_ohm.max(), self._bl_ohm.max()) > tol_V:
                 return None
         return wl_V[:, :, None] + wl, bl_V[:, None, :] + bl, current
 
-    def _zero_bias_ohm(self) -> np.ndarray:
-        """Every cell's resistance at zero bias, ohm (rows x cols): contacts, switch bank || switching area, insulator area."""
+    def _zero_bias_ohm(self, g_switch: np.ndarray) -> np.ndarray:
+        """Every cell's resistance at zero bias, ohm (... x rows x cols): contacts, switch bank (``g_switch``, S)
+        || switching area, insulator area."""
         zero = np.zeros(self.g_sw.shape)
-        g_ab = self.g_sw + self.area_scale * self._switching.conductance_S(zero)
+        g_ab = g_switch + self.area_scale * self._switching.conductance_S(zero)
         return self.rc2 + 1.0 / g_ab + 1.0 / self._insulator.conductance_S(zero)
 
     def _solve_sparse(self, wl_V, bl_V, tol_V, max_iter):

@@ -8,6 +8,11 @@ ngspice would take (a pulse width over `arrays.writes.POINTS_PER_PULSE`). At eac
 follow ngspice's ``SW`` rule against their state at the previous point (close above VT + VH, open below
 VT - VH) until the states and the voltages agree, as ngspice's Newton loop does at a time point.
 
+A pulse is solved in one batch where it can be: every point in the switch states its cells' nominal
+voltages (wordline minus bitline source) predict through the hysteresis, each point where they move
+once more in the states before it, and the batch kept when its own voltages confirm every state
+(`_predicted`); else point by point as above.
+
 The result carries the vectors of `arrays.energy.power_vectors`, so the switch replay and the
 programming energy are computed by the same code as for ngspice's transient. ngspice stays the
 reference: the tests compare the switch states of both on both devices and schemes.
@@ -53,11 +58,15 @@ class _Switches:
         return np.where(v > self.v_on, True, np.where(v < self.v_off, False, closed))
 
     def moves(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Per point of ``v`` (points x rows x cols), whether any switch would change from ``closed``: a
-        cell above the lowest threshold of its open switches or below the highest of its closed ones."""
+        """Per point of ``v`` (points x rows x cols), whether any switch would change from ``closed``."""
+        return self.reached(closed, v).any(axis=(1, 2))
+
+    def reached(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Per point and cell of ``v`` (points x rows x cols), whether a switch would change from ``closed``:
+        the cell is above the lowest threshold of its open switches or below the highest of its closed ones."""
         lowest_on = np.where(closed, np.inf, self.v_on).min(axis=-1)
         highest_off = np.where(closed, self.v_off, -np.inf).max(axis=-1)
-        return ((v > lowest_on) | (v < highest_off)).any(axis=(1, 2))
+        return (v > lowest_on) | (v < highest_off)
 
 
 def sample_times_s(phase, max_step_s: float) -> np.ndarray:
@@ -99,6 +108,13 @@ def nodal_transient(device, xbar, cells, phase, max_step_s: float) -> SimResult:
     k = 0
     while k < len(t):
         end = _segment_end(t, src, k)
+        if arr.closed_form:
+            ahead = _predicted(sw, arr, closed, src[:, k:end], m)
+            if ahead is not None:
+                closed, arr, sol = ahead
+                out.add(t[k:end], src[:, k:end], *sol)
+                k = end
+                continue
         w, b, i = arr.solve_nodes(src[:m, k:end].T, src[m:, k:end].T)
         moved = np.flatnonzero(sw.moves(closed, w - b))
         stop = k + (int(moved[0]) + 1 if moved.size else end - k)
@@ -111,6 +127,49 @@ def nodal_transient(device, xbar, cells, phase, max_step_s: float) -> SimResult:
             out.add(t[stop - 1: stop], src[:, stop - 1: stop], *sol)
         k = stop
     return out.result(m)
+
+
+def _predicted(sw: _Switches, arr, closed, src, m):
+    """A batch solved in one go from switch states predicted by each cell's nominal voltage (its sources'
+    difference) through the hysteresis, and kept only if it is what the point-by-point solve gives.
+
+    Every point is solved in its predicted states, and every point where they change once more in the
+    states before it. That is the point-by-point outcome when each point's states are a fixed point
+    of the hysteresis at its solution and, where they change, one update from the states before it
+    reaches them (`_settle` stops there). Only the cells whose nominal voltage reaches a threshold
+    are replayed; every other cell must keep its states at its solved voltages. Returns (states after
+    the batch, the array in them, the batch's solution), or None where the line drops move a cell
+    across a threshold the nominal voltages do not.
+    """
+    nominal = src[:m].T[:, :, None] - src[m:].T[:, None, :]
+    rows, cols = np.nonzero(sw.reached(closed, nominal).any(axis=0))
+    n = len(nominal)
+    states = np.empty((n, len(rows), closed.shape[-1]), dtype=bool)
+    before = closed[rows, cols]
+    on, off = sw.v_on[rows, cols], sw.v_off[rows, cols]
+    for q in range(n):
+        v = nominal[q, rows, cols][:, None]
+        states[q] = before = np.where(v > on, True, np.where(v < off, False, before))
+    previous = np.concatenate([closed[rows, cols][None], states[:-1]])
+    moves = np.flatnonzero((states != previous).any(axis=(1, 2)))
+    g = np.repeat(arr.g_sw[None], n + len(moves), axis=0)
+    g_on = sw.g_on[rows, cols]
+    g[:, rows, cols] = np.where(np.concatenate([states, previous[moves]]), g_on, sw.g_off).sum(axis=-1)
+    w, b, i = arr.solve_nodes(np.concatenate([src[:m].T, src[:m, moves].T]),
+                              np.concatenate([src[m:].T, src[m:, moves].T]), g_switch_S=g)
+    v = (w - b)[:, rows, cols][..., None]
+    settled = np.where(v > on, True, np.where(v < off, False, np.concatenate([states, previous[moves]])))
+    if not (np.array_equal(settled[:n], states) and np.array_equal(settled[n:], states[moves])):
+        return None
+    others = sw.reached(closed, w[:n] - b[:n])
+    others[:, rows, cols] = False
+    if others.any():
+        return None
+    after = closed.copy()
+    after[rows, cols] = states[-1]
+    if not np.array_equal(after, closed):
+        arr = arr.with_switches(sw.conductance_S(after))
+    return after, arr, (w[:n], b[:n], i[:n])
 
 
 def _settle(sw: _Switches, arr, closed, sol, src_e, m, name, t_e):

@@ -149,3 +149,56 @@ def test_sample_times_follow_ramps_and_skip_plateaus():
     corners = np.unique(np.concatenate([w.times for w in phase.wl + phase.bl]))
     assert set(corners) <= set(t)
     assert np.all(np.diff(t) > 0) and np.max(np.diff(t)) <= step * (1 + 1e-9)
+
+
+def test_batched_pulses_equal_the_point_by_point_solve(monkeypatch):
+    """A pulse solved in one batch from predicted switch states gives what the point-by-point solve
+    gives: the same points, voltages within the solves' 1e-13 V tolerance, the same states after."""
+    import arrays.write_engine as engine
+    from arrays.writes import _cell_voltages, _states_after
+
+    device, xbar = HTRRAMParams(), _xbar(8, 1.0)
+    state = ArrayState.fresh(device, xbar)
+    targets = _targets(8)
+    phase = fast_phase(state, targets, targets > 0, TransferConfig(), "p")
+    kept = []
+    predicted = engine._predicted
+    monkeypatch.setattr(engine, "_predicted", lambda *a: kept.append(predicted(*a)) or kept[-1])
+    batched = nodal_transient(device, xbar, state.cells, phase, phase_max_step(phase))
+    assert kept and all(k is not None for k in kept)
+    monkeypatch.setattr(engine, "_predicted", lambda *a: None)
+    pointwise = nodal_transient(device, xbar, state.cells, phase, phase_max_step(phase))
+    np.testing.assert_array_equal(batched.time, pointwise.time)
+    for i in range(xbar.rows):
+        for j in range(xbar.cols):
+            np.testing.assert_allclose(batched[f"v(w{i}_{j})"], pointwise[f"v(w{i}_{j})"], rtol=0, atol=1e-12)
+    after = [_states_after(device, state.cells, _cell_voltages(r, xbar)) for r in (batched, pointwise)]
+    assert [[c.closed for c in row] for row in after[0]] == [[c.closed for c in row] for row in after[1]]
+    assert any(c.closed for row in after[0] for c in row)
+
+
+def test_a_prediction_the_line_drops_contradict_is_not_kept():
+    """A cell whose set threshold lies between its solved and its nominal voltage: the nominal voltage
+    predicts a set that the solve does not confirm, so the batch goes point by point."""
+    from dataclasses import replace
+
+    from arrays.nodal import NodalArray
+    from arrays.write_engine import _predicted, _Switches
+
+    device, xbar = HTRRAMParams(), _xbar(4, 1.0)
+    cells = ArrayState.fresh(device, xbar).cells
+    src = np.zeros((8, 2))
+    src[0] = 3.5  # wordline 0 at 3.5 V, every other line at 0 V
+    arr = NodalArray.from_cells(device, xbar, cells)
+    w, b, _ = arr.solve_nodes(src[:4].T, src[4:].T)
+    solved = float((w - b)[0, 0, 0])
+    assert 0 < 3.5 - solved < 1e-3  # the lines' drop
+    v_on, _ = device.switch_thresholds_V
+    offset = np.zeros(device.n_switches)
+    offset[0] = (solved + 3.5) / 2 - v_on[0]
+    cells[0][0] = replace(cells[0][0], vt_offset_V=tuple(offset))
+    sw = _Switches(device, cells)
+    arr = NodalArray.from_cells(device, xbar, cells)
+    assert _predicted(sw, arr, sw.closed, src, 4) is None
+    src[0] = 3.0  # no threshold within reach: the prediction (nothing moves) holds
+    assert _predicted(sw, arr, sw.closed, src, 4) is not None
