@@ -177,10 +177,12 @@ def complete_deck(netlist: str, analysis: str, save: Sequence[str] | None, optio
     return "\n".join(lines) + "\n"
 
 
-SPICEINIT = "set num_threads=1\n"
-"""Said to every ngspice before its circuit: one OpenMP thread. Debian's ngspice 46 sets eight in its
+SPICEINIT = "set num_threads=1\nset noinit\n"
+"""Said to every ngspice before its circuit: one OpenMP thread (Debian's ngspice 46 sets eight in its
 spinit, and on two busy cores the threads made a small deck 5 to 10 times slower; the toolkit
-parallelises with processes instead. Read from ``.spiceinit`` in the subprocess's folder."""
+parallelises with processes instead), and no printout of the transient's initial solution (one
+line per node: 1 800 lines a 24 x 24 inference, each passed through the output callback). Read
+from ``.spiceinit`` in the subprocess's folder."""
 
 
 class _SharedBackend:
@@ -201,7 +203,8 @@ class _SharedBackend:
             raise SimulatorNotFoundError(f"{lib} was loaded but is not libngspice ({exc}); point NGSPICE_LIBRARY_PATH "
                                          "at the ngspice shared library (libngspice.so) or unset it") from None
         self.version = getattr(self.ng, "_ngspice_version", None)
-        self.ng.command(SPICEINIT.strip())
+        for line in SPICEINIT.splitlines():
+            self.ng.command(line)
 
     @classmethod
     def get(cls) -> "_SharedBackend":
