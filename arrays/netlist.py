@@ -62,11 +62,13 @@ def _r(value: float) -> str:
     return f"{max(value, 1e-6):.9g}"
 
 
-def crossbar_lines(xbar: CrossbarParams) -> list:
-    """The wires: contacts and line segments of every wordline and bitline."""
+def crossbar_lines(xbar: CrossbarParams, ideal_rows=()) -> list:
+    """The wires: contacts and line segments of every wordline (but the ``ideal_rows``) and bitline."""
     m, n = xbar.shape
     lines = ["* wordlines: driver/contact, then one segment between neighbouring cells"]
     for i in range(m):
+        if i in ideal_rows:
+            continue
         lines.append(f"Rwc{i} wl{i} w{i}_0 {_r(xbar.r_contact_ohm)}")
         for j in range(n - 1):
             lines.append(f"Rw{i}_{j} w{i}_{j} w{i}_{j + 1} {_r(xbar.r_wire_wl_ohm)}")
@@ -101,7 +103,7 @@ def selector_drivers(xbar: CrossbarParams, volts: float) -> list:
 
 def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, bl: list, title: str = "crossbar",
                          drivers: list | None = None, static: bool = False, live=None, linear_rows=(),
-                         compiled: bool = False) -> str:
+                         compiled: bool = False, ideal_rows=()) -> str:
     """A crossbar of ``device`` cells (``cells[i][j]`` a `SwitchCell`) with the given sources.
 
     ``wl`` and ``bl`` are source specs; ``drivers`` replaces the wordline sources with raw lines
@@ -109,13 +111,20 @@ def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, b
     (`static_cell_lines`: reads and inference, where no switch can move). ``live`` (rows x cols of
     switch-index tuples, e.g. from `live_switch_map`) keeps only those switches of each cell as
     ``SW`` elements and freezes the rest; None keeps every switch. The cells of ``linear_rows`` get
-    their zero-bias resistors (`arrays.nodal.quiet_rows` picks the wordlines where that is exact).
+    their zero-bias resistors (`arrays.nodal.quiet_rows` picks the wordlines where that is exact);
+    those of ``ideal_rows`` (some of the ``linear_rows``) also hang straight from their wordline's
+    source node ``wl{i}``, the wordline's contact and segments left out: without them the quiet rows
+    no longer tie the bitlines into one mesh, and ngspice's LU of an inference deck has a fraction
+    of the fill-in.
     ``compiled`` writes the areas as compiled Verilog-A devices (`compact_models.osdi`; the simulator
     loads the compiled file for a netlist that has them).
     The cells come before the wires: ngspice numbers nodes as they appear, and cell nodes first give
     its sparse LU about 10 % less fill-in (20 738 against 22 792 non-zeroes at 24 x 24).
     """
     linear_rows = set(int(i) for i in linear_rows)
+    ideal_rows = set(int(i) for i in ideal_rows)
+    if not ideal_rows <= linear_rows or (ideal_rows and not static):
+        raise ParameterError("ideal rows must be linear rows of a static (read-regime) netlist")
     sources = _sources(xbar, wl, bl, drivers)
     lines = [f"* {title}: {xbar.rows}x{xbar.cols} {device.name} crossbar", *sources]
     models = []
@@ -125,12 +134,13 @@ def device_array_netlist(device, xbar: CrossbarParams, cells, wl: list | None, b
         for j in range(xbar.cols):
             cell = cells[i][j]
             keep = () if static else (None if live is None else live[i][j])
-            cl, cm = device.cell_lines(cell, f"c{i}_{j}", f"w{i}_{j}", f"b{i}_{j}", live=keep, linear=i in linear_rows,
+            te = f"wl{i}" if i in ideal_rows else f"w{i}_{j}"
+            cl, cm = device.cell_lines(cell, f"c{i}_{j}", te, f"b{i}_{j}", live=keep, linear=i in linear_rows,
                                        compiled=compiled)
             lines += cl
             models += cm
             shared = shared or (not cell.is_custom and keep != ())
-    lines += crossbar_lines(xbar)
+    lines += crossbar_lines(xbar, ideal_rows)
     if shared:
         lines += device.shared_model_lines()
     lines += models

@@ -403,7 +403,8 @@ ZERO_BIAS_REL_TOL = 1e-6
 """How much running quiet wordlines' cells on their zero-bias resistors may move a bitline current, relative."""
 
 
-def quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray, rel_tol: float = ZERO_BIAS_REL_TOL) -> tuple:
+def quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray, rel_tol: float = ZERO_BIAS_REL_TOL,
+               ideal_lines: bool = False) -> tuple:
     """Wordlines at 0 V in every read of ``wl_V`` (reads x rows) whose cells may run on zero-bias resistors.
 
     Such cells sit at the microvolts of the line drops. Every read is solved here, and each quiet
@@ -411,6 +412,11 @@ def quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray, rel_tol: f
     rows are returned only if that moves no bitline current by more than ``rel_tol`` of itself in any
     read (else none). The reads are a transient's plateaus or a sweep's points: a transient's edges
     ramp all of a step's sources together from 0 V, through smaller currents and line drops.
+
+    With ``ideal_lines`` the quiet wordlines also lose their own resistances (their cells hang from
+    the wordline source: `arrays.netlist.device_array_netlist`'s ``ideal_rows``). That moves each quiet
+    cell's top electrode by its wordline node's voltage, its row's currents through the line; that
+    voltage over the cell's zero-bias resistance joins the bound.
     """
     wl_V = np.atleast_2d(np.asarray(wl_V, dtype=float))
     quiet = np.flatnonzero(np.all(wl_V == 0, axis=0))
@@ -418,8 +424,12 @@ def quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray, rel_tol: f
         return ()
     driven = wl_V[wl_V.any(axis=1)]
     if len(driven):
-        v, i = NodalArray.from_cells(device, xbar, cells).solve_cells(driven)
+        arr = NodalArray.from_cells(device, xbar, cells)
+        w, b, i = arr.solve_nodes(driven)
+        v = w - b
         shift = (np.abs(i[:, quiet, :]) * device.zero_bias_deviation(v[:, quiet, :])).sum(axis=1)
+        if ideal_lines:
+            shift = shift + (np.abs(w[:, quiet, :]) / arr._zero_bias_ohm(arr.g_sw)[quiet]).sum(axis=1)
         if np.any(shift > rel_tol * np.abs(i.sum(axis=1))):
             return ()
     return tuple(int(k) for k in quiet)

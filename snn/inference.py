@@ -17,7 +17,13 @@ In both, the wordlines that never spike in the image (about two thirds of them) 
 microvolts, where HT-RRAM's non-linear resistors equal their zero-bias values: those cells get plain
 resistors when the nodal engine bounds the change in every bitline current below 1e-6 of it
 (`arrays.nodal.quiet_rows`), each one resistor (`quiet_cell_ohm`), which spares ngspice most of its matrix-load
-work and a third of its equations.
+work and a third of its equations. Where the bound also holds with the quiet wordlines' own contact
+and segments left out (HT-RRAM: their cells draw about 1e-13 A, their line nodes sit within 1e-11
+V of the source), those cells hang from the wordline's source node: the quiet rows then no longer
+tie the bitlines into one resistive mesh, and ngspice's LU has a fraction of the fill-in (a 24 x 24
+transient about three times as fast). Their top electrodes' vectors ``v(w<i>_<j>)`` are then
+``v(wl<i>)``, and the power integrator's currents of these devices (from the line drops along their
+wordline) zero: at the bitlines' microvolts they dissipate about 1e-18 W each.
 """
 from __future__ import annotations
 
@@ -118,26 +124,39 @@ def spike_V(device) -> float:
 def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mode: str,
                       timing: SpikeTiming = SpikeTiming()) -> tuple:
     """The deck and analysis line of one image's inference."""
+    return _inference_deck(device, xbar, cells, spikes, mode, timing)[:2]
+
+
+def _inference_deck(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mode: str, timing: SpikeTiming) -> tuple:
+    """(deck, analysis line, the quiet wordlines that hang their cells from their source: `_quiet_rows`)."""
     steps = spikes.shape[0]
     points, _ = sweep_points(_pad(spikes, xbar.rows))
-    quiet = quiet_rows(device, xbar, cells, points * spike_V(device))
+    linear, ideal = _quiet_rows(device, xbar, cells, points * spike_V(device))
+    quiet = {"static": True, "linear_rows": linear, "ideal_rows": ideal, "compiled": osdi.usable()}
     if mode == "transient":
         specs = spike_pwl(_pad(spikes, xbar.rows), spike_V(device), timing)
-        net = device_array_netlist(device, xbar, cells, specs, ["0"] * xbar.cols, title="inference", static=True,
-                                   linear_rows=quiet, compiled=osdi.usable())
+        net = device_array_netlist(device, xbar, cells, specs, ["0"] * xbar.cols, title="inference", **quiet)
         step = timing.pulse_s / POINTS_PER_PLATEAU
-        return net, f".tran {step:.6g} {steps * timing.step_s:.9g} 0 {step:.6g}"
+        return net, f".tran {step:.6g} {steps * timing.step_s:.9g} 0 {step:.6g}", ideal
     if mode == "quasi-static":
         drivers = ["Vsel sel 0 0", "Rsel sel 0 1"]
         for i in range(xbar.rows):
             terms = [f"((abs(V(sel)-{k})<0.5) ? {spike_V(device):.9g} : 0)" for k in np.flatnonzero(points[:, i])]
             drivers.append(f"Bwl{i} wl{i} 0 V={' + '.join(terms) if terms else '0'}")
         net = device_array_netlist(device, xbar, cells, None, ["0"] * xbar.cols, title="inference (quasi-static)",
-                                   drivers=drivers, static=True, linear_rows=quiet, compiled=osdi.usable())
-        return net, f".dc vsel 0 {len(points) - 1} 1"
+                                   drivers=drivers, **quiet)
+        return net, f".dc vsel 0 {len(points) - 1} 1", ideal
     from compact_models.errors import ParameterError
 
     raise ParameterError(f"mode {mode!r} is unknown; choose one of {', '.join(MODES)}")
+
+
+def _quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray) -> tuple:
+    """(wordlines whose cells run on zero-bias resistors, those of them that also hang from their source):
+    both within `arrays.nodal.quiet_rows`' bound, the ideal wordlines where their own line drops stay
+    within it too (HT-RRAM's nS cells), else only the linear ones (HfOxSy's mS cells load their lines)."""
+    ideal = quiet_rows(device, xbar, cells, wl_V, ideal_lines=True)
+    return (ideal, ideal) if ideal else (quiet_rows(device, xbar, cells, wl_V), ())
 
 
 def sweep_points(spikes: np.ndarray) -> tuple:
@@ -174,9 +193,16 @@ def bitline_step_currents(device, xbar: CrossbarParams, cells, spikes: np.ndarra
 
     With ``return_result`` the ngspice vectors come too (quasi-static: one point per `sweep_points`).
     """
-    net, analysis = inference_netlist(device, xbar, cells, spikes, mode, timing)
+    net, analysis, ideal = _inference_deck(device, xbar, cells, spikes, mode, timing)
     save = list(dict.fromkeys([f"i(vbl{j})" for j in range(xbar.cols)] + list(save_extra)))
+    # An ideal wordline's cells hang from its source node: their top electrodes are v(wl<i>).
+    tops = {f"v(w{i}_{j})": f"v(wl{i})" for i in ideal for j in range(xbar.cols)}
+    asked = [name for name in save if name.lower() in tops]
+    save = list(dict.fromkeys([name for name in save if name.lower() not in tops] +
+                              [tops[name.lower()] for name in asked]))
     res = simulator.run(net, analysis, save=save, backend=backend)
+    for name in asked:
+        res.vectors[name.lower()] = res[tops[name.lower()]]
     if mode == "quasi-static":
         _, step_point = sweep_points(_pad(spikes, xbar.rows))
         currents = np.array([res[f"i(vbl{j})"] for j in range(xbar.cols)]).T[step_point]

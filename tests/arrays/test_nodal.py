@@ -89,3 +89,19 @@ def test_quiet_rows_are_the_unspiked_wordlines_within_the_bound():
     hf_wl = wl * abs(hf.read_V) / device.read_V
     assert nodal.quiet_rows(hf, xbar, _random_cells(hf, xbar, 5), hf_wl) == tuple(range(10, 24))
     assert nodal.quiet_rows(hf, xbar, _random_cells(hf, xbar, 5), hf_wl, rel_tol=1e-14) == ()
+
+
+def test_quiet_rows_hang_from_their_sources_where_their_own_drops_are_in_the_bound():
+    """Ideal quiet wordlines: HT-RRAM's quiet cells draw about 1e-13 A, so their line nodes sit within
+    1e-11 V of the source, a 1e-12 change; HfOxSy's mS cells drop millivolts in the quiet lines."""
+    device, xbar = DEVICES["ht-rram"], _xbar(24, 1.0)
+    cells = _random_cells(device, xbar, 5)
+    wl = np.zeros((6, 24))
+    wl[:, :10] = (np.random.default_rng(6).random((6, 10)) < 0.5) * device.read_V
+    assert nodal.quiet_rows(device, xbar, cells, wl, ideal_lines=True) == tuple(range(10, 24))
+    assert nodal.quiet_rows(device, xbar, cells, wl, rel_tol=1e-10, ideal_lines=True) == tuple(range(10, 24))
+    hf = DEVICES["hfoxsy"]
+    hf_wl = wl * abs(hf.read_V) / device.read_V
+    hf_cells = _random_cells(hf, xbar, 5)
+    assert nodal.quiet_rows(hf, xbar, hf_cells, hf_wl) == tuple(range(10, 24))
+    assert nodal.quiet_rows(hf, xbar, hf_cells, hf_wl, ideal_lines=True) == ()

@@ -54,7 +54,8 @@ def test_output_currents_are_the_g_dot_v_sum_within_the_transfer_error(written_a
 
 
 def test_quiet_wordlines_on_zero_bias_resistors_change_nothing(written_array, monkeypatch):
-    """Wordlines that never spike run their cells on plain resistors: same currents and power in ngspice."""
+    """Wordlines that never spike run their cells on plain resistors hung from their sources: the same
+    currents and power in ngspice as the full deck."""
     state, _t, _g = written_array
     spikes = np.zeros((25, 24), dtype=bool)
     spikes[:, :8] = np.random.default_rng(4).random((25, 8)) < 0.35
@@ -62,6 +63,8 @@ def test_quiet_wordlines_on_zero_bias_resistors_change_nothing(written_array, mo
     # the non-linear areas: B-sources, or compiled Verilog-A devices (N) where ngspice has OSDI
     b_rows = {int(line[2:].split("_")[0]) for line in deck.splitlines() if line.startswith(("Bc", "Nc"))}
     assert b_rows == set(range(8)), "the 16 quiet wordlines' cells must be linear, the spiking ones not"
+    wired = {int(line[3:].split()[0]) for line in deck.splitlines() if line.startswith("Rwc")}
+    assert wired == set(range(8)), "the quiet wordlines' cells hang from their sources, without line resistances"
     fast = infer_image_power(P, XBAR, state.cells, spikes)
     monkeypatch.setattr(inference, "quiet_rows", lambda *a, **k: ())
     full = infer_image_power(P, XBAR, state.cells, spikes)
