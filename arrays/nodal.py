@@ -10,7 +10,9 @@ Kirchhoff's laws are solved in two nested parts, both to far below ngspice's tol
 * inside a cell, the two internal node voltages by Newton's method on the cell's own two equations
   (vectorised over every cell of every read at once), started from each cell's solution interpolated
   on a grid of stack voltages (`GUESS_STEPS_PER_READ`), which halves the steps a write's voltages take
-  and is exact at the read voltage;
+  and is exact at the read voltage (a cell whose switches moved since its table was solved is solved
+  alone at its stack voltage first: a write's moving cells then cost a few elements' steps, not the
+  whole batch's);
 * across the array, by a chord (fixed-Jacobian) Newton iteration on the nodal equations of the
   wordline and bitline nodes: the Jacobian of the lines, contacts and the cells at their read
   conductance, a scipy.sparse matrix factorised once per array (SuperLU) and applied to every read of
@@ -86,7 +88,7 @@ class NodalArray:
         self.r_c, self.r_wl, self.r_bl = (_resistance(x) for x in (xbar.r_contact_ohm, xbar.r_wire_wl_ohm, xbar.r_wire_bl_ohm))
         self._wl_ohm, self._bl_ohm = self._transfer_ohm()
         self._switching, self._insulator = device.area_laws()
-        self._table, self._table_top_V = None, 0.0
+        self._table, self._table_top_V, self._table_g = None, 0.0, None
         v_ref = np.full((1,) + xbar.shape, abs(device.read_V))
         _, self._split, g_read = self._cells(v_ref, None)
         self._split = self._split[:, 0] / v_ref[0]  # internal voltages per volt at the read: the next guesses
@@ -233,7 +235,7 @@ class NodalArray:
             g0 = 1.0 / self._zero_bias_ohm(g_switch).reshape(len(g_switch), -1)
         g_sw, area = per_read[:, live], self.area_scale.ravel()[live]
         v = applied.copy()
-        split = self._guess(applied.reshape(batch, -1)[:, live], live)
+        split = self._guess(applied.reshape(batch, -1)[:, live], live, g_sw)
         steps = max_iter + CELL_NEWTON_STEPS
         for _ in range(steps):
             flat = v.reshape(batch, -1)
@@ -299,51 +301,59 @@ class NodalArray:
         raise self._diverged(max_iter, dx)
 
     def with_switches(self, g_switch_S: np.ndarray) -> "NodalArray":
-        """The same array with other switch conductances: the laws, line coupling and factorised
-        Jacobian are kept (the chord iteration refreshes the Jacobian when it no longer fits), and the
-        guess table is solved again for the cells that changed."""
+        """The same array with other switch conductances: the laws, line coupling, factorised Jacobian
+        and guess table are kept (the chord iteration refreshes the Jacobian when it no longer fits;
+        `_guess` refines the guesses of cells whose switches moved since their table was solved)."""
         other = copy.copy(self)
         other.g_sw = np.asarray(g_switch_S, dtype=float)
-        if self._table is not None:
-            changed = np.flatnonzero((other.g_sw != self.g_sw).ravel())
-            if changed.size:
-                other._table = self._table.copy()
-                rows, cols = np.unravel_index(changed, self.g_sw.shape)
-                other._table[:, :, rows, cols] = other._table_split(self._table_top_V, rows, cols,
-                                                                    start=self._table[:, :, rows, cols])
         return other
 
-    def _guess(self, v: np.ndarray, cells=None) -> np.ndarray:
+    def _guess(self, v: np.ndarray, cells=None, g_switch=None) -> np.ndarray:
         """Internal voltages (2 x batch x rows x cols) for Newton to start from at stack voltages ``v``:
         each cell's solution interpolated in its table (`GUESS_STEPS_PER_READ`; the laws are odd).
-        With ``cells`` (flat indices), ``v`` is batch x those cells, and so is the guess."""
+        With ``cells`` (flat indices), ``v`` is batch x those cells, and so is the guess; ``g_switch``
+        (broadcast to ``v``) are the reads' switch conductances, by default the array's. Where they are
+        not those the table was solved with (a cell's switches moved since), the cell alone (its
+        contacts, no lines) is solved by Newton at ``v`` from the table's guess instead."""
         top = float(np.max(np.abs(v), initial=0.0))
         dv = self._guess_step_V
         if self._table is None or top > self._table_top_V:
             self._table_top_V = dv * (np.ceil(1.25 * max(top, abs(float(self.device.read_V))) / dv) + 1)
             self._table = self._table_split(self._table_top_V, *np.indices(self.g_sw.shape))
+            self._table_g = self.g_sw.copy()
         rows, cols = np.indices(self.g_sw.shape) if cells is None else np.unravel_index(cells, self.g_sw.shape)
         x = np.abs(v) / dv
         k = np.minimum(x.astype(int), self._table.shape[1] - 2)
         f = x - k
         lo, hi = self._table[:, k, rows, cols], self._table[:, k + 1, rows, cols]
-        return np.sign(v) * (lo + f * (hi - lo))
+        guess = np.sign(v) * (lo + f * (hi - lo))
+        g = self.g_sw[rows, cols] if g_switch is None else g_switch
+        moved = np.nonzero(np.broadcast_to(g != self._table_g[rows, cols], v.shape))
+        if moved[0].size:
+            split = guess[(slice(None), *moved)]
+            g_moved = np.broadcast_to(g, v.shape)[moved]
+            area = np.broadcast_to(self.area_scale[rows, cols], v.shape)[moved]
+            for _ in range(CELL_NEWTON_STEPS):
+                _, split, step, _ = self._cell_step(v[moved], split, g_moved, area)
+                if step < 1e-13:
+                    break
+            else:
+                raise ConvergenceError(f"a cell's internal voltages did not converge in {CELL_NEWTON_STEPS} Newton steps")
+            guess[(slice(None), *moved)] = split
+        return guess
 
     @property
     def _guess_step_V(self) -> float:
         """The guess table's spacing, V: the read voltage over `GUESS_STEPS_PER_READ`."""
         return abs(float(self.device.read_V)) / GUESS_STEPS_PER_READ
 
-    def _table_split(self, top_V: float, rows, cols, start=None) -> np.ndarray:
-        """The internal voltages of cells (``rows``, ``cols``) on the guess grid 0..``top_V``: 2 x points x cells.
-
-        Newton starts from ``start`` (the same shape: the cells' table before their switches moved), else
-        from each cell's split at the read."""
+    def _table_split(self, top_V: float, rows, cols) -> np.ndarray:
+        """The internal voltages of cells (``rows``, ``cols``) on the guess grid 0..``top_V``: 2 x points x cells."""
         dv = self._guess_step_V
         grid = (dv * np.arange(int(round(top_V / dv)) + 1)).reshape((-1,) + (1,) * np.ndim(rows))
         v = grid * np.ones(np.shape(rows))
         g_sw, area = self.g_sw[rows, cols], self.area_scale[rows, cols]
-        split = self._split[:, rows, cols][:, None] * v[None] if start is None else start
+        split = self._split[:, rows, cols][:, None] * v[None]
         for _ in range(CELL_NEWTON_STEPS):
             _, split, step, _ = self._cell_step(v, split, g_sw, area)
             if step < 1e-13:
