@@ -88,12 +88,16 @@ def _intervals(t: np.ndarray, p: np.ndarray) -> np.ndarray:
 def _log_means(p: np.ndarray) -> np.ndarray:
     """Each interval's mean power of `log_mean_integral`: the logarithmic mean, or the trapezoid's."""
     p0, p1 = p[:-1], p[1:]
-    trap = 0.5 * (p0 + p1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = p1 / p0
-        lm = (p1 - p0) / np.log(ratio)
-    ok = (p0 * p1 > 0) & (np.abs(ratio - 1) > 1e-6)
-    return np.where(ok, lm, trap)
+        ok = np.abs(ratio - 1) > 1e-6
+        ok &= p0 * p1 > 0
+        lm = p1 - p0
+        lm /= np.log(ratio, out=ratio)
+    mean = p0 + p1
+    mean *= 0.5
+    np.copyto(mean, lm, where=ok)
+    return mean
 
 
 def split_log_mean_integral(p: np.ndarray, selected: np.ndarray, t: np.ndarray) -> tuple:

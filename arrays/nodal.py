@@ -120,15 +120,16 @@ class NodalArray:
             guess = np.stack([v / (g0_s * r_total), v / (g0_i * r_total)])
         split = guess
         for _ in range(max_iter):
-            i_i, split, step, g_cell = self._cell_step(v, split)
+            i_i, split, step, parts = self._cell_step(v, split)
             if step < tol_V:
-                return i_i, split, g_cell
+                return i_i, split, self._cell_conductance(parts)
         raise ConvergenceError(f"a cell's internal voltages did not converge in {max_iter} Newton steps")
 
     def _cell_step(self, v, split, g_sw=None, area_scale=None) -> tuple:
         """One Newton step on every cell's two internal voltages at stack voltages ``v``.
 
-        Returns the cells' currents and dI/dV after it, the internal voltages, and the largest update, V.
+        Returns the cells' currents after it, the internal voltages, the largest update (V), and the parts
+        of their dI/dV (`_cell_conductance`).
         ``g_sw`` and ``area_scale`` default to the array's cells.
         """
         g_sw = self.g_sw if g_sw is None else g_sw
@@ -145,12 +146,19 @@ class NodalArray:
         d1 = -f2 - d * d2
         # Newton on an exponential law can overshoot from a far guess: no internal voltage leaves |v|.
         bound = np.abs(v) + 1e-12
-        v1 = np.clip(v1 + d1, -bound, bound)
-        v2 = np.clip(v2 + d2, -bound, bound)
+        low = -bound
+        v1 = np.minimum(np.maximum(v1 + d1, low), bound)
+        v2 = np.minimum(np.maximum(v2 + d2, low), bound)
         step = float(np.max(np.abs(d1) + np.abs(d2), initial=0.0))
         # The current and dI/dV at the new voltages, to first order from the old ones' derivatives.
         i_new = i_i + g_i * d2
-        return i_new, np.stack([v1, v2]), step, g_i * a / (g_i + a * d)
+        return i_new, np.stack([v1, v2]), step, (g_i, a, d)
+
+    @staticmethod
+    def _cell_conductance(parts) -> np.ndarray:
+        """dI/dV of cells from the (g_insulator, a, d) that `_cell_step` returns."""
+        g_i, a, d = parts
+        return g_i * a / (g_i + a * d)
 
     def _line_offsets(self, current: np.ndarray) -> tuple:
         """(wordline node minus its source, bitline node minus its source) at every cell, V, from cell

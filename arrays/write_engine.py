@@ -206,10 +206,12 @@ class _Points:
         t, src, vw, vb, cur = (np.concatenate([p[k] for p in self.parts], axis=1 if k == 1 else 0) for k in range(5))
         n = vw.shape[2]
         vec = {"time": t}
+        # Each node's samples contiguous, as ngspice's vectors are (time-major views would be strided).
+        vw, vb = np.ascontiguousarray(vw.transpose(1, 2, 0)), np.ascontiguousarray(vb.transpose(1, 2, 0))
         for i in range(m):
             for j in range(n):
-                vec[f"v(w{i}_{j})"] = vw[:, i, j]
-                vec[f"v(b{i}_{j})"] = vb[:, i, j]
+                vec[f"v(w{i}_{j})"] = vw[i, j]
+                vec[f"v(b{i}_{j})"] = vb[i, j]
         for i in range(m):
             vec[f"v(wl{i})"] = src[i]
             vec[f"i(vwl{i})"] = -cur[:, i, :].sum(axis=1)  # ngspice's sign: + to - through the source
