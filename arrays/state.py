@@ -37,7 +37,8 @@ class ArrayState:
 
     def nominal_conductance_S(self) -> np.ndarray:
         """Read conductance of every cell from the device equations (no wires), S."""
-        return np.array([[self.device.read_conductance_of(c) for c in row] for row in self.cells])
+        read = _read_conductances(self.device)
+        return np.array([[read(c) for c in row] for row in self.cells])
 
 
 CEILING_MARGIN_S = 0.02e-9

@@ -8,7 +8,7 @@ ngspice would take (a pulse width over `arrays.writes.POINTS_PER_PULSE`). At eac
 follow ngspice's ``SW`` rule against their state at the previous point (close above VT + VH, open below
 VT - VH) until the states and the voltages agree, as ngspice's Newton loop does at a time point.
 
-A pulse is solved in one batch where it can be: every point in the switch states its cells' nominal
+Two pulses are solved in one batch where they can be (`PREDICTED_PULSES`; else one): every point in the switch states its cells' nominal
 voltages (wordline minus bitline source) predict through the hysteresis, each point where they move
 once more in the states before it, and the batch kept when its own voltages confirm every state
 (`_predicted`); else point by point as above.
@@ -109,11 +109,16 @@ def nodal_transient(device, xbar, cells, phase, max_step_s: float) -> SimResult:
     while k < len(t):
         end = _segment_end(t, src, k)
         if arr.closed_form:
-            ahead = _predicted(sw, arr, closed, src[:, k:end], m)
+            ahead = None
+            for pulses in (PREDICTED_PULSES, 1):
+                stop = _segment_end(t, src, k, pulses=pulses)
+                ahead = _predicted(sw, arr, closed, src[:, k:stop], m)
+                if ahead is not None:
+                    break
             if ahead is not None:
                 closed, arr, sol = ahead
-                out.add(t[k:end], src[:, k:end], *sol)
-                k = end
+                out.add(t[k:stop], src[:, k:stop], *sol)
+                k = stop
                 continue
         w, b, i = arr.solve_nodes(src[:m, k:end].T, src[m:, k:end].T)
         moved = np.flatnonzero(sw.moves(closed, w - b))
@@ -127,6 +132,10 @@ def nodal_transient(device, xbar, cells, phase, max_step_s: float) -> SimResult:
             out.add(t[stop - 1: stop], src[:, stop - 1: stop], *sol)
         k = stop
     return out.result(m)
+
+
+PREDICTED_PULSES = 2
+"""Pulses `_predicted` solves in one batch (one where that fails)."""
 
 
 def _predicted(sw: _Switches, arr, closed, src, m):
@@ -221,8 +230,8 @@ class _Points:
         return SimResult("tran", vec, backend="nodal")
 
 
-def _segment_end(t: np.ndarray, src: np.ndarray, k: int, batch: int = 64) -> int:
-    """End (exclusive) of the batch from point ``k``: up to ``batch`` points, ending after the next
-    point where every source is at 0 V (pulses are solved one after the other)."""
+def _segment_end(t: np.ndarray, src: np.ndarray, k: int, batch: int = 64, pulses: int = 1) -> int:
+    """End (exclusive) of the batch from point ``k``: up to ``batch`` points, ending after the
+    ``pulses``-th next point where every source is at 0 V (the end of a pulse)."""
     rest = np.flatnonzero(~src[:, k + 1: k + batch].any(axis=0))
-    return min(len(t), k + 1 + (int(rest[0]) + 1 if rest.size else batch - 1))
+    return min(len(t), k + 1 + (int(rest[pulses - 1]) + 1 if rest.size >= pulses else batch - 1))
