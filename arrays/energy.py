@@ -103,16 +103,21 @@ def _log_means(p: np.ndarray) -> np.ndarray:
 def split_log_mean_integral(p: np.ndarray, selected: np.ndarray, t: np.ndarray) -> tuple:
     """`log_mean_integral` of ``p`` where ``selected`` and of ``p`` elsewhere (each 0 at the other points), from
     one pass: an interval inside one part has the whole interval's mean, one that enters or leaves a part
-    the trapezoid of that part's end (the other end is 0)."""
-    means = _log_means(p)
-    half0, half1 = 0.5 * p[:-1], 0.5 * p[1:]
+    the trapezoid of that part's end (the other end is 0). Only the intervals that touch a selected
+    point (a write's few selected cells) differ from the whole interval's mean in the unselected part."""
     dt = _intervals(t, p)
-
-    def part(mask):
-        m0, m1 = mask[:-1], mask[1:]
-        return (np.where(m0 & m1, means, np.where(m0, half0, np.where(m1, half1, 0.0))) * dt).sum(axis=0)
-
-    return part(selected), part(~selected)
+    m0, m1 = selected[:-1], selected[1:]
+    rest = _log_means(p)
+    rest *= dt
+    touched = m0 | m1
+    inside, enters, leaves = (m0 & m1)[touched], m1[touched] & ~m0[touched], m0[touched] & ~m1[touched]
+    mean_dt = rest[touched]
+    dt_t = np.broadcast_to(dt, p[:-1].shape)[touched]
+    half0, half1 = 0.5 * p[:-1][touched], 0.5 * p[1:][touched]
+    part = np.zeros_like(rest)
+    part[touched] = np.where(inside, mean_dt, np.where(leaves, half0 * dt_t, np.where(enters, half1 * dt_t, 0.0)))
+    rest[touched] = np.where(inside, 0.0, np.where(leaves, half1 * dt_t, half0 * dt_t))
+    return part.sum(axis=0), rest.sum(axis=0)
 
 
 def write_energy(res, phase, xbar: CrossbarParams) -> dict:

@@ -61,12 +61,16 @@ class _Switches:
         """Per point of ``v`` (points x rows x cols), whether any switch would change from ``closed``."""
         return self.reached(closed, v).any(axis=(1, 2))
 
-    def reached(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def reached(self, closed: np.ndarray, v: np.ndarray, bounds=None) -> np.ndarray:
         """Per point and cell of ``v`` (points x rows x cols), whether a switch would change from ``closed``:
-        the cell is above the lowest threshold of its open switches or below the highest of its closed ones."""
-        lowest_on = np.where(closed, np.inf, self.v_on).min(axis=-1)
-        highest_off = np.where(closed, self.v_off, -np.inf).max(axis=-1)
+        the cell is above the lowest threshold of its open switches or below the highest of its closed
+        ones (``bounds``: those two, `bounds` of ``closed``)."""
+        lowest_on, highest_off = self.bounds(closed) if bounds is None else bounds
         return (v > lowest_on) | (v < highest_off)
+
+    def bounds(self, closed: np.ndarray) -> tuple:
+        """(lowest set threshold of the open switches, highest reset threshold of the closed ones) per cell, V."""
+        return np.where(closed, np.inf, self.v_on).min(axis=-1), np.where(closed, self.v_off, -np.inf).max(axis=-1)
 
 
 def sample_times_s(phase, max_step_s: float) -> np.ndarray:
@@ -151,7 +155,8 @@ def _predicted(sw: _Switches, arr, closed, src, m):
     across a threshold the nominal voltages do not.
     """
     nominal = src[:m].T[:, :, None] - src[m:].T[:, None, :]
-    rows, cols = np.nonzero(sw.reached(closed, nominal).any(axis=0))
+    bounds = sw.bounds(closed)
+    rows, cols = np.nonzero(sw.reached(closed, nominal, bounds).any(axis=0))
     n = len(nominal)
     states = np.empty((n, len(rows), closed.shape[-1]), dtype=bool)
     before = closed[rows, cols]
@@ -170,7 +175,7 @@ def _predicted(sw: _Switches, arr, closed, src, m):
     settled = np.where(v > on, True, np.where(v < off, False, np.concatenate([states, previous[moves]])))
     if not (np.array_equal(settled[:n], states) and np.array_equal(settled[n:], states[moves])):
         return None
-    others = sw.reached(closed, w[:n] - b[:n])
+    others = sw.reached(closed, w[:n] - b[:n], bounds)
     others[:, rows, cols] = False
     if others.any():
         return None

@@ -313,6 +313,8 @@ def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tupl
     v = np.asarray(v_control, dtype=float)
     # Most cells of a write (half-selected or at rest) reach no threshold: nothing to replay.
     if v.size and (v.max() > v_on.min() or v.min() < v_off.max()):
+        # Only the samples beyond the nearest thresholds can move a switch; their order is kept.
+        v = v[(v > v_on.min()) | (v < v_off.max())]
         last_above = _last_true(v[None, :] > v_on[:, None])
         last_below = _last_true(v[None, :] < v_off[:, None])
         closed = np.where(last_above == last_below, closed, last_above > last_below)
