@@ -113,9 +113,7 @@ class NodalArray:
     def _cells(self, v, guess, tol_V: float = 1e-13, max_iter: int = 100):
         """Currents, internal voltages (v_switching, v_insulator) and dI/dV of cells at stack voltages ``v``."""
         if guess is None:
-            zero = np.zeros(self.g_sw.shape)
-            g0_s = self.g_sw + self.area_scale * self._switching.conductance_S(zero)
-            g0_i = self._insulator.conductance_S(zero)
+            g0_s, g0_i = self._zero_bias_S(self.g_sw)
             r_total = 1 / g0_s + 1 / g0_i + self.rc2
             guess = np.stack([v / (g0_s * r_total), v / (g0_i * r_total)])
         split = guess
@@ -269,9 +267,13 @@ class NodalArray:
     def _zero_bias_ohm(self, g_switch: np.ndarray) -> np.ndarray:
         """Every cell's resistance at zero bias, ohm (... x rows x cols): contacts, switch bank (``g_switch``, S)
         || switching area, insulator area."""
+        g_ab, g_i = self._zero_bias_S(g_switch)
+        return self.rc2 + 1.0 / g_ab + 1.0 / g_i
+
+    def _zero_bias_S(self, g_switch: np.ndarray) -> tuple:
+        """(switch bank ``g_switch`` || switching area, insulator area) conductances of every cell at zero bias, S."""
         zero = np.zeros(self.g_sw.shape)
-        g_ab = g_switch + self.area_scale * self._switching.conductance_S(zero)
-        return self.rc2 + 1.0 / g_ab + 1.0 / self._insulator.conductance_S(zero)
+        return g_switch + self.area_scale * self._switching.conductance_S(zero), self._insulator.conductance_S(zero)
 
     def _solve_sparse(self, wl_V, bl_V, tol_V, max_iter):
         """Chord Newton on the full nodal system, its Jacobian at the read factorised once (scipy.sparse).
@@ -436,21 +438,29 @@ def quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray, rel_tol: f
     cell's top electrode by its wordline node's voltage, its row's currents through the line; that
     voltage over the cell's zero-bias resistance joins the bound.
     """
+    linear, ideal = quiet_row_sets(device, xbar, cells, wl_V, rel_tol)
+    return ideal if ideal_lines else linear
+
+
+def quiet_row_sets(device, xbar: CrossbarParams, cells, wl_V: np.ndarray, rel_tol: float = ZERO_BIAS_REL_TOL) -> tuple:
+    """(`quiet_rows`, `quiet_rows` with ``ideal_lines``) from one solve of the reads."""
     wl_V = np.atleast_2d(np.asarray(wl_V, dtype=float))
     quiet = np.flatnonzero(np.all(wl_V == 0, axis=0))
     if quiet.size == 0 or not np.any(device.zero_bias_deviation(1.0)):
-        return ()
+        return (), ()
+    rows = tuple(int(k) for k in quiet)
     driven = wl_V[wl_V.any(axis=1)]
-    if len(driven):
-        arr = NodalArray.from_cells(device, xbar, cells)
-        w, b, i = arr.solve_nodes(driven)
-        v = w - b
-        shift = (np.abs(i[:, quiet, :]) * device.zero_bias_deviation(v[:, quiet, :])).sum(axis=1)
-        if ideal_lines:
-            shift = shift + (np.abs(w[:, quiet, :]) / arr._zero_bias_ohm(arr.g_sw)[quiet]).sum(axis=1)
-        if np.any(shift > rel_tol * np.abs(i.sum(axis=1))):
-            return ()
-    return tuple(int(k) for k in quiet)
+    if not len(driven):
+        return rows, rows
+    arr = NodalArray.from_cells(device, xbar, cells)
+    w, b, i = arr.solve_nodes(driven)
+    v = w - b
+    shift = (np.abs(i[:, quiet, :]) * device.zero_bias_deviation(v[:, quiet, :])).sum(axis=1)
+    limit = rel_tol * np.abs(i.sum(axis=1))
+    if np.any(shift > limit):
+        return (), ()
+    shift = shift + (np.abs(w[:, quiet, :]) / arr._zero_bias_ohm(arr.g_sw)[quiet]).sum(axis=1)
+    return rows, (() if np.any(shift > limit) else rows)
 
 
 def read_conductance_S(device, xbar: CrossbarParams, cells) -> np.ndarray:

@@ -54,8 +54,7 @@ class _Switches:
 
     def after(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
         """The states after a point at cell voltages ``v`` (rows x cols), from ``closed`` before it."""
-        v = v[..., None]
-        return np.where(v > self.v_on, True, np.where(v < self.v_off, False, closed))
+        return _hysteresis(v[..., None], self.v_on, self.v_off, closed)
 
     def moves(self, closed: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Per point of ``v`` (points x rows x cols), whether any switch would change from ``closed``."""
@@ -71,6 +70,11 @@ class _Switches:
     def bounds(self, closed: np.ndarray) -> tuple:
         """(lowest set threshold of the open switches, highest reset threshold of the closed ones) per cell, V."""
         return np.where(closed, np.inf, self.v_on).min(axis=-1), np.where(closed, self.v_off, -np.inf).max(axis=-1)
+
+
+def _hysteresis(v, v_on, v_off, closed):
+    """ngspice's ``SW`` rule: closed above ``v_on``, open below ``v_off``, else as ``closed`` was."""
+    return np.where(v > v_on, True, np.where(v < v_off, False, closed))
 
 
 def sample_times_s(phase, max_step_s: float) -> np.ndarray:
@@ -111,10 +115,9 @@ def nodal_transient(device, xbar, cells, phase, max_step_s: float) -> SimResult:
     out = _Points()
     k = 0
     while k < len(t):
-        end = _segment_end(t, src, k)
         if arr.closed_form:
             ahead = None
-            for pulses in (PREDICTED_PULSES, 1):
+            for pulses in dict.fromkeys((PREDICTED_PULSES, 1)):
                 stop = _segment_end(t, src, k, pulses=pulses)
                 ahead = _predicted(sw, arr, closed, src[:, k:stop], m)
                 if ahead is not None:
@@ -124,6 +127,7 @@ def nodal_transient(device, xbar, cells, phase, max_step_s: float) -> SimResult:
                 out.add(t[k:stop], src[:, k:stop], *sol)
                 k = stop
                 continue
+        end = _segment_end(t, src, k)
         w, b, i = arr.solve_nodes(src[:m, k:end].T, src[m:, k:end].T)
         moved = np.flatnonzero(sw.moves(closed, w - b))
         stop = k + (int(moved[0]) + 1 if moved.size else end - k)
@@ -162,8 +166,7 @@ def _predicted(sw: _Switches, arr, closed, src, m):
     before = closed[rows, cols]
     on, off = sw.v_on[rows, cols], sw.v_off[rows, cols]
     for q in range(n):
-        v = nominal[q, rows, cols][:, None]
-        states[q] = before = np.where(v > on, True, np.where(v < off, False, before))
+        states[q] = before = _hysteresis(nominal[q, rows, cols][:, None], on, off, before)
     previous = np.concatenate([closed[rows, cols][None], states[:-1]])
     moves = np.flatnonzero((states != previous).any(axis=(1, 2)))
     g = np.repeat(arr.g_sw[None], n + len(moves), axis=0)
@@ -172,7 +175,7 @@ def _predicted(sw: _Switches, arr, closed, src, m):
     w, b, i = arr.solve_nodes(np.concatenate([src[:m].T, src[:m, moves].T]),
                               np.concatenate([src[m:].T, src[m:, moves].T]), g_switch_S=g)
     v = (w - b)[:, rows, cols][..., None]
-    settled = np.where(v > on, True, np.where(v < off, False, np.concatenate([states, previous[moves]])))
+    settled = _hysteresis(v, on, off, np.concatenate([states, previous[moves]]))
     if not (np.array_equal(settled[:n], states) and np.array_equal(settled[n:], states[moves])):
         return None
     others = sw.reached(closed, w[:n] - b[:n], bounds)

@@ -103,12 +103,8 @@ def _cell_voltages(res, xbar) -> dict:
 def _states_after(device, cells: list, v: dict) -> list:
     """The cells after their stack voltages ran through ``v``; a cell whose switches moved loses its write scale."""
     out = [list(row) for row in cells]
-    v_on, v_off = device.switch_thresholds_V
-    lowest_on, highest_off = float(np.min(v_on)), float(np.max(v_off))
     for (i, j), vc in v.items():
         cell = cells[i][j]
-        if cell.vt_offset_V is None and vc.max() <= lowest_on and vc.min() >= highest_off:
-            continue  # below every set and above every reset threshold: nothing moved
         closed = switch_states_after(device, cell, vc)
         if closed != cell.closed:
             out[i][j] = replace(cell, closed=closed, g_scale=1.0)

@@ -308,16 +308,18 @@ def switch_states_after(params, cell: SwitchCell, v_control: np.ndarray) -> tupl
     ngspice resets a switch to its instance flag at the start of every analysis.
     """
     v_on, v_off = cell.thresholds_V(params)
-    closed = np.zeros(params.n_switches, dtype=bool)
-    closed[list(cell.closed)] = True
+    lowest_on, highest_off = v_on.min(), v_off.max()
     v = np.asarray(v_control, dtype=float)
     # Most cells of a write (half-selected or at rest) reach no threshold: nothing to replay.
-    if v.size and (v.max() > v_on.min() or v.min() < v_off.max()):
-        # Only the samples beyond the nearest thresholds can move a switch; their order is kept.
-        v = v[(v > v_on.min()) | (v < v_off.max())]
-        last_above = _last_true(v[None, :] > v_on[:, None])
-        last_below = _last_true(v[None, :] < v_off[:, None])
-        closed = np.where(last_above == last_below, closed, last_above > last_below)
+    if not v.size or (v.max() <= lowest_on and v.min() >= highest_off):
+        return tuple(sorted(int(k) for k in cell.closed))
+    closed = np.zeros(params.n_switches, dtype=bool)
+    closed[list(cell.closed)] = True
+    # Only the samples beyond the nearest thresholds can move a switch; their order is kept.
+    v = v[(v > lowest_on) | (v < highest_off)]
+    last_above = _last_true(v[None, :] > v_on[:, None])
+    last_below = _last_true(v[None, :] < v_off[:, None])
+    closed = np.where(last_above == last_below, closed, last_above > last_below)
     return tuple(int(k) for k in np.flatnonzero(closed))
 
 

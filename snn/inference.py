@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arrays.netlist import CrossbarParams, device_array_netlist
-from arrays.nodal import quiet_rows
+from arrays.nodal import quiet_row_sets
 from compact_models import osdi, simulator
 from compact_models.waveforms import pwl_text
 
@@ -128,10 +128,12 @@ def inference_netlist(device, xbar: CrossbarParams, cells, spikes: np.ndarray, m
 
 
 def _inference_deck(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mode: str, timing: SpikeTiming) -> tuple:
-    """(deck, analysis line, the quiet wordlines that hang their cells from their source: `_quiet_rows`)."""
+    """(deck, analysis line, the quiet wordlines that hang their cells from their source)."""
     steps = spikes.shape[0]
     points, _ = sweep_points(_pad(spikes, xbar.rows))
-    linear, ideal = _quiet_rows(device, xbar, cells, points * spike_V(device))
+    # Both within `arrays.nodal.quiet_rows`' bound; the ideal rows where their own line drops stay within
+    # it too (HT-RRAM's nS cells), none where they do not (HfOxSy's mS cells load their lines).
+    linear, ideal = quiet_row_sets(device, xbar, cells, points * spike_V(device))
     quiet = {"static": True, "linear_rows": linear, "ideal_rows": ideal, "compiled": osdi.usable()}
     if mode == "transient":
         specs = spike_pwl(_pad(spikes, xbar.rows), spike_V(device), timing)
@@ -149,14 +151,6 @@ def _inference_deck(device, xbar: CrossbarParams, cells, spikes: np.ndarray, mod
     from compact_models.errors import ParameterError
 
     raise ParameterError(f"mode {mode!r} is unknown; choose one of {', '.join(MODES)}")
-
-
-def _quiet_rows(device, xbar: CrossbarParams, cells, wl_V: np.ndarray) -> tuple:
-    """(wordlines whose cells run on zero-bias resistors, those of them that also hang from their source):
-    both within `arrays.nodal.quiet_rows`' bound, the ideal wordlines where their own line drops stay
-    within it too (HT-RRAM's nS cells), else only the linear ones (HfOxSy's mS cells load their lines)."""
-    ideal = quiet_rows(device, xbar, cells, wl_V, ideal_lines=True)
-    return (ideal, ideal) if ideal else (quiet_rows(device, xbar, cells, wl_V), ())
 
 
 def sweep_points(spikes: np.ndarray) -> tuple:
